@@ -1,0 +1,200 @@
+"""connect(): choose the backend, own the boto3 clients, and name every resource."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from lab.errors import ConfigurationError, CredentialsMissing, LocalCloudOnly, RealAwsNotAllowed
+from lab.names import Names, names_for
+
+BACKENDS = ("moto", "aws", "endpoint")
+DEFAULT_REGION = "us-east-1"
+OPT_IN_VARIABLE = "EVENTLAB_ALLOW_REAL_AWS"
+
+
+class Lab:
+    """A connection to one backend: clients, region, account, resource names and the pipeline verbs.
+
+    Make one with :func:`connect`. The service modules (``lab.sns``, ``lab.dynamodb``, …) take it
+    as their first argument.
+    """
+
+    def __init__(self, *, backend: str, region: str, account_id: str, names: Names,
+                 endpoint_url: str | None = None, session: Any = None) -> None:
+        self.backend = backend
+        self.region = region
+        self.account_id = account_id
+        self.names = names
+        self.endpoint_url = endpoint_url
+        self._session = session
+        self._clients: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        where = self.endpoint_url or ("in-process moto" if self.backend == "moto" else "AWS")
+        return (f"<Lab backend={self.backend} region={self.region} "
+                f"account={self.account_id} ({where})>")
+
+    @property
+    def is_local(self) -> bool:
+        """True on the moto backend, where the local cloud (clock, inbox) exists."""
+        return self.backend == "moto"
+
+    def client(self, service: str) -> Any:
+        """The boto3 client for ``service`` on this backend (made once, then reused)."""
+        if self.backend == "moto":
+            from lab import mock
+
+            if not mock.is_active():
+                raise ConfigurationError(
+                    "The moto mock is not running in this process, so a client could reach AWS. "
+                    "Call lab.connect() again to restart it."
+                )
+        if service not in self._clients:
+            kwargs: dict[str, Any] = {"region_name": self.region}
+            if self.endpoint_url:
+                kwargs["endpoint_url"] = self.endpoint_url
+            self._clients[service] = self._session.client(service, **kwargs)
+        return self._clients[service]
+
+    def arn(self, service: str, resource: str, *, region: bool = True) -> str:
+        """An ARN in this account (``region=False`` for global services such as IAM)."""
+        return f"arn:aws:{service}:{self.region if region else ''}:{self.account_id}:{resource}"
+
+    # -- the local cloud's conveniences (moto backend only) ------------------------------------
+    def _local_cloud(self, what: str) -> Any:
+        if not self.is_local:
+            raise LocalCloudOnly(
+                f"{what} exists only on the moto backend's local cloud. On real AWS, "
+                "wait for real time to pass and read your own mailbox instead."
+            )
+        from lab import localcloud
+
+        return localcloud.current()
+
+    @property
+    def clock(self) -> Any:
+        """The local cloud's clock: ``clock.now()``, ``clock.advance(minutes=5)``."""
+        return self._local_cloud("The clock").clock
+
+    def inbox(self, address: str | None = None) -> list[dict[str, Any]]:
+        """Emails delivered to email subscribers (all addresses, or one), oldest first."""
+        return self._local_cloud("The inbox").inbox(address)
+
+    def confirm_email(self, address: str | None = None) -> list[str]:
+        """Click the confirmation link of pending email subscriptions; returns confirmed ARNs."""
+        return self._local_cloud("confirm_email()").confirm_email(address or self.names.email)
+
+    # -- the whole pipeline --------------------------------------------------------------------
+    def build_pipeline(self, **options: Any) -> dict[str, str]:
+        """Create every resource of the seed lab, in the seed's order; see lab.pipeline."""
+        from lab import pipeline
+
+        return pipeline.build_pipeline(self, **options)
+
+    def teardown(self, **options: Any) -> dict[str, list[str]]:
+        """Delete every resource of the lab in reverse order; see lab.pipeline."""
+        from lab import pipeline
+
+        return pipeline.teardown(self, **options)
+
+
+def _choose_backend(backend: str | None) -> tuple[str, str | None]:
+    chosen = (backend or os.environ.get("EVENTLAB_BACKEND") or "moto").strip()
+    if chosen.startswith(("http://", "https://")):
+        return "endpoint", chosen
+    if chosen.lower() in ("moto", "aws"):
+        return chosen.lower(), None
+    raise ConfigurationError(
+        f"Unknown backend {chosen!r}: use 'moto' (offline, the default), 'aws' (a real account) "
+        "or an http(s):// endpoint such as http://localhost:4566."
+    )
+
+
+def connect(backend: str | None = None, *, region: str | None = None,
+            quiet: bool = False, **names: str) -> Lab:
+    """Connect to a backend and return a :class:`Lab`.
+
+    Args:
+        backend: ``"moto"`` (default), ``"aws"`` or an ``http(s)://`` endpoint; when omitted,
+            ``EVENTLAB_BACKEND`` decides.
+        region: the AWS region; default ``EVENTLAB_REGION``, then (aws and endpoint backends)
+            the usual AWS configuration, then us-east-1.
+        quiet: do not print which account and region the aws backend uses.
+        **names: override resource names, e.g. ``table="MyEvents"``.
+
+    Raises:
+        RealAwsNotAllowed: the aws backend without ``EVENTLAB_ALLOW_REAL_AWS=1``.
+        CredentialsMissing: the aws backend found no credentials.
+    """
+    import boto3
+
+    kind, endpoint_url = _choose_backend(backend)
+    region = region or os.environ.get("EVENTLAB_REGION")
+    _install_friendly_errors()
+    if kind == "moto":
+        from lab import mock
+
+        region = region or DEFAULT_REGION
+        mock.start(region)
+        session = boto3.Session(region_name=region)
+        return Lab(backend="moto", region=region, account_id=mock.ACCOUNT_ID,
+                   names=names_for(mock.ACCOUNT_ID, region, **names), session=session)
+    if kind == "endpoint":
+        session = boto3.Session(
+            aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "test"),
+            aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
+            region_name=region or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION,
+        )
+        account_id = _account_id(session, endpoint_url)
+        return Lab(backend="endpoint", region=session.region_name, account_id=account_id,
+                   names=names_for(account_id, session.region_name, **names),
+                   endpoint_url=endpoint_url, session=session)
+    if os.environ.get(OPT_IN_VARIABLE) != "1":
+        raise RealAwsNotAllowed(
+            "The aws backend creates resources in a real AWS account, which can cost money. "
+            f"To opt in, set {OPT_IN_VARIABLE}=1 (and EVENTLAB_BACKEND=aws) and connect again; "
+            "to stay offline, use lab.connect() without a backend."
+        )
+    session = boto3.Session(region_name=region)
+    if not session.region_name:
+        session = boto3.Session(region_name=DEFAULT_REGION)
+    account_id = _account_id(session, None)
+    if not quiet:
+        print(f"⚠ Using the REAL AWS account {account_id} in region {session.region_name}. "
+              "Run 09_cleanup when you are done.")
+    return Lab(backend="aws", region=session.region_name, account_id=account_id,
+               names=names_for(account_id, session.region_name, **names), session=session)
+
+
+def _account_id(session: Any, endpoint_url: str | None) -> str:
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    try:
+        sts = session.client("sts", endpoint_url=endpoint_url)
+        return sts.get_caller_identity()["Account"]
+    except NoCredentialsError:
+        raise CredentialsMissing(
+            "No AWS credentials found for the aws backend: run `aws configure` (or set "
+            "AWS_PROFILE / AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and connect again."
+        ) from None
+    except (ClientError, BotoCoreError) as error:
+        where = endpoint_url or "AWS"
+        raise ConfigurationError(f"Could not reach {where} to read the account id: {error}") from None
+
+
+def _install_friendly_errors() -> None:
+    """In IPython, show a LabError as one ✗ line instead of a traceback."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    from lab.errors import LabError
+
+    def show(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> None:
+        print(f"✗ {value}")
+
+    shell.set_custom_exc((LabError,), show)

@@ -1,0 +1,5 @@
+"""PLACEHOLDER — replaced by the alarms behaviour."""
+
+
+def install(cloud):
+    pass

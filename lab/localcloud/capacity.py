@@ -1,0 +1,5 @@
+"""PLACEHOLDER — replaced by the capacity behaviour."""
+
+
+def install(cloud):
+    pass

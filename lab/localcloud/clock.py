@@ -1,0 +1,99 @@
+"""The local cloud's clock: real time plus an offset a notebook can advance, with due tasks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+UTC = dt.timezone.utc
+
+
+class Clock:
+    """Real time plus an offset. ``advance()`` moves it forward and runs what became due.
+
+    Scheduled tasks (``call_at``) run in time order once the clock reaches them; tickers
+    (``on_tick``) run after every advance, e.g. alarm evaluation and the TTL sweep.
+    """
+
+    def __init__(self) -> None:
+        self._offset = dt.timedelta(0)
+        self._queue: list[tuple[dt.datetime, int, Callable[[], Any]]] = []
+        self._sequence = itertools.count()
+        self._tickers: list[Callable[[dt.datetime], Any]] = []
+        self._lock = threading.RLock()
+        self._running = False
+
+    def __repr__(self) -> str:
+        return f"<Clock {self.now():%Y-%m-%d %H:%M:%S} UTC (offset {self.offset})>"
+
+    @property
+    def offset(self) -> dt.timedelta:
+        """How far the clock is ahead of real time."""
+        return self._offset
+
+    def now(self) -> dt.datetime:
+        """The local cloud's current time (timezone-aware UTC)."""
+        return dt.datetime.now(UTC) + self._offset
+
+    def time(self) -> float:
+        """The local cloud's current time in epoch seconds, like ``time.time()``."""
+        return time.time() + self._offset.total_seconds()
+
+    def advance(self, delta: dt.timedelta | None = None, **kwargs: float) -> dt.datetime:
+        """Move the clock forward (``advance(minutes=5)``) and run what became due.
+
+        Keyword arguments are those of ``datetime.timedelta``. Returns the new time.
+        """
+        step = (delta or dt.timedelta(0)) + dt.timedelta(**kwargs)
+        if step < dt.timedelta(0):
+            raise ValueError(f"The clock only moves forward; got {step}.")
+        with self._lock:
+            self._offset += step
+        self.run_due()
+        return self.now()
+
+    def call_at(self, when: dt.datetime, task: Callable[[], Any]) -> None:
+        """Run ``task`` once the clock reaches ``when`` (at the next advance or ``run_due``)."""
+        with self._lock:
+            heapq.heappush(self._queue, (when, next(self._sequence), task))
+
+    def call_later(self, delay: dt.timedelta, task: Callable[[], Any]) -> None:
+        """Run ``task`` after ``delay`` of clock time."""
+        self.call_at(self.now() + delay, task)
+
+    def on_tick(self, ticker: Callable[[dt.datetime], Any]) -> None:
+        """Call ``ticker(now)`` after every advance and every ``run_due``."""
+        if ticker not in self._tickers:
+            self._tickers.append(ticker)
+
+    def pending(self) -> int:
+        """How many scheduled tasks are waiting."""
+        return len(self._queue)
+
+    def run_due(self) -> None:
+        """Run every scheduled task whose time has come, in order, then the tickers.
+
+        Re-entrant calls (a task that advances or reads the clock) do not run tasks twice.
+        """
+        with self._lock:
+            if self._running:
+                return
+            self._running = True
+        try:
+            while True:
+                with self._lock:
+                    if not self._queue or self._queue[0][0] > self.now():
+                        break
+                    _, _, task = heapq.heappop(self._queue)
+                task()
+            now = self.now()
+            for ticker in list(self._tickers):
+                ticker(now)
+        finally:
+            with self._lock:
+                self._running = False

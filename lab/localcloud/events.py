@@ -1,0 +1,5 @@
+"""PLACEHOLDER — replaced by the events behaviour."""
+
+
+def install(cloud):
+    pass

@@ -1,0 +1,5 @@
+"""PLACEHOLDER — replaced by the mail behaviour."""
+
+
+def install(cloud):
+    pass

@@ -1,0 +1,5 @@
+"""PLACEHOLDER — replaced by the runtime behaviour."""
+
+
+def install(cloud):
+    pass

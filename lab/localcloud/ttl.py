@@ -1,0 +1,5 @@
+"""PLACEHOLDER — replaced by the ttl behaviour."""
+
+
+def install(cloud):
+    pass
