@@ -33,6 +33,7 @@ REMOVED_ENVIRONMENT = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN",
 
 _lock = threading.Lock()
 _mock: Any = None
+_saved_environment: dict[str, str] | None = None  # the caller's AWS_* variables, restored by stop()
 
 
 class _GuardedStubber:
@@ -61,6 +62,10 @@ def _guard_moto_stubber() -> None:
             BUILTIN_HANDLERS[index] = (entry[0], _GuardedStubber(botocore_stubber), *entry[2:])
 
 
+def _aws_environment() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
+
+
 def _force_fake_environment(region: str) -> None:
     for name in REMOVED_ENVIRONMENT:
         os.environ.pop(name, None)
@@ -74,8 +79,10 @@ def _force_fake_environment(region: str) -> None:
 
 def start(region: str) -> None:
     """Start the process-wide mock once (idempotent) with fake credentials and seeded ids."""
-    global _mock
+    global _mock, _saved_environment
     with _lock:
+        if _mock is None:
+            _saved_environment = _aws_environment()
         _force_fake_environment(region)
         if _mock is not None:
             return
@@ -84,7 +91,9 @@ def start(region: str) -> None:
         from moto.moto_api._internal import mock_random
 
         _guard_moto_stubber()
-        mock = mock_aws()
+        # AWS managed policies (the seed attaches three); Lambda never tries Docker.
+        mock = mock_aws(config={"iam": {"load_aws_managed_policies": True},
+                                "lambda": {"use_docker": False}})
         mock.start()
         _force_fake_environment(region)  # moto sets its own fake keys; ours win
         mock_random.seed(SEED)
@@ -106,7 +115,7 @@ def is_active() -> bool:
 
 def stop() -> None:
     """Stop the mock and drop all its data (tests use this; notebooks never need it)."""
-    global _mock
+    global _mock, _saved_environment
     with _lock:
         if _mock is None:
             return
@@ -115,3 +124,7 @@ def stop() -> None:
         localcloud.uninstall()
         _mock.stop()
         _mock = None
+        for name in _aws_environment():
+            del os.environ[name]
+        os.environ.update(_saved_environment or {})
+        _saved_environment = None

@@ -1,0 +1,181 @@
+"""Lambda: package ``handler/`` reproducibly and deploy ``S3ToDynamoProcessor`` (lesson 04)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from lab.aws import error_code, error_message, friendly, missing, translated
+from lab.connection import Lab
+from lab.errors import AwsError
+
+RUNTIME = "python3.12"
+HANDLER = "lambda_function.lambda_handler"
+TIMEOUT_SECONDS = 10  # the Console's default is 3 s; 10 s leaves room for SDK retries when throttled
+MEMORY_MB = 128
+TTL_SECONDS = 86400
+HANDLER_DIR = Path(__file__).resolve().parent.parent / "handler"
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: same source → same zip → same CodeSha256
+
+
+def build_zip(source: Path = HANDLER_DIR) -> bytes:
+    """Zip the handler's ``*.py`` files with fixed timestamps and modes (a reproducible package)."""
+    files = sorted(p for p in source.rglob("*.py") if "__pycache__" not in p.parts)
+    if not files:
+        raise AwsError(f"No Python files to package in {source}.")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for path in files:
+            info = zipfile.ZipInfo(path.relative_to(source).as_posix(), date_time=_ZIP_TIME)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes())
+    return buffer.getvalue()
+
+
+def code_sha256(package: bytes) -> str:
+    """The CodeSha256 Lambda reports for a package: base64 of its SHA-256."""
+    return base64.b64encode(hashlib.sha256(package).digest()).decode()
+
+
+def environment(lab: Lab) -> dict[str, str]:
+    """The function's environment variables."""
+    return {"TABLE_NAME": lab.names.table, "TTL_SECONDS": str(TTL_SECONDS)}
+
+
+def get_function(lab: Lab, name: str | None = None) -> dict[str, Any] | None:
+    """The function's configuration, or None when it does not exist."""
+    from botocore.exceptions import ClientError
+
+    name = name or lab.names.function
+    try:
+        return lab.client("lambda").get_function_configuration(FunctionName=name)
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return None
+        raise translated(error, f"read Lambda function {name}") from None
+
+
+def require_function(lab: Lab) -> dict[str, Any]:
+    """The function's configuration; MissingResource naming lesson 04 when it does not exist."""
+    function = get_function(lab)
+    if function is None:
+        raise missing("Lambda function", lab.names.function, "function")
+    return function
+
+
+def _retry_role_propagation(call: Any, *, attempts: int = 10, delay: float = 3.0) -> Any:
+    """Retry a call while IAM's eventual consistency says the new role cannot be assumed yet."""
+    from botocore.exceptions import ClientError
+
+    for attempt in range(attempts):
+        try:
+            return call()
+        except ClientError as error:
+            propagating = (error_code(error) == "InvalidParameterValueException"
+                           and "cannot be assumed" in error_message(error))
+            if not propagating or attempt == attempts - 1:
+                raise
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def create_function(lab: Lab, role_arn: str, package: bytes | None = None) -> dict[str, Any]:
+    """Create the function (the raw call of lesson 04); returns its configuration."""
+    name = lab.names.function
+    package = package if package is not None else build_zip()
+    with friendly(f"create Lambda function {name}"):
+        return _retry_role_propagation(lambda: lab.client("lambda").create_function(
+            FunctionName=name, Runtime=RUNTIME, Handler=HANDLER, Role=role_arn,
+            Code={"ZipFile": package}, Timeout=TIMEOUT_SECONDS, MemorySize=MEMORY_MB,
+            Environment={"Variables": environment(lab)},
+            Description="Stores one DynamoDB item per S3 object-created event",
+        ))
+
+
+def wait_until_ready(lab: Lab, name: str | None = None) -> None:
+    """Wait until the function is Active and its last update Successful (boto3's waiters)."""
+    name = name or lab.names.function
+    client = lab.client("lambda")
+    with friendly(f"wait for Lambda function {name}"):
+        client.get_waiter("function_active_v2").wait(FunctionName=name,
+                                                     WaiterConfig={"Delay": 2, "MaxAttempts": 60})
+        client.get_waiter("function_updated_v2").wait(FunctionName=name,
+                                                      WaiterConfig={"Delay": 2, "MaxAttempts": 60})
+
+
+def ensure_function(lab: Lab, role_arn: str | None = None, *, quiet: bool = False) -> str:
+    """Get or create the function; update its code/settings when they changed; wait; return its ARN.
+
+    Prints one ✓ line: created, already exists, or updated (with what changed).
+    """
+    from lab import iam
+
+    name = lab.names.function
+    role_arn = role_arn or iam.require_role(lab)["Arn"]
+    package = build_zip()
+    function = get_function(lab, name)
+    if function is None:
+        function = create_function(lab, role_arn, package)
+        wait_until_ready(lab, name)
+        if not quiet:
+            print(f"✓ Created function {name}")
+        return function["FunctionArn"]
+    changes = []
+    client = lab.client("lambda")
+    if function["CodeSha256"] != code_sha256(package):
+        with friendly(f"update the code of {name}"):
+            client.update_function_code(FunctionName=name, ZipFile=package)
+        wait_until_ready(lab, name)
+        changes.append("code")
+    settings = {"Role": role_arn, "Handler": HANDLER, "Runtime": RUNTIME,
+                "Timeout": TIMEOUT_SECONDS, "MemorySize": MEMORY_MB}
+    drift = {k: v for k, v in settings.items() if function.get(k) != v}
+    current_env = function.get("Environment", {}).get("Variables", {})
+    if current_env != environment(lab):
+        drift["Environment"] = {"Variables": environment(lab)}
+    if drift:
+        with friendly(f"update the configuration of {name}"):
+            _retry_role_propagation(lambda: client.update_function_configuration(
+                FunctionName=name, **drift))
+        wait_until_ready(lab, name)
+        changes.append("settings")
+    if not quiet:
+        if changes:
+            print(f"✓ Function {name} already exists (updated its {' and '.join(changes)})")
+        else:
+            print(f"✓ Function {name} already exists")
+    return function["FunctionArn"]
+
+
+def invoke(lab: Lab, event: dict[str, Any], *, name: str | None = None) -> dict[str, Any]:
+    """Invoke the function synchronously; returns status, request id, result and error (if any)."""
+    name = name or lab.names.function
+    if get_function(lab, name) is None:
+        raise missing("Lambda function", name, "function")
+    with friendly(f"invoke {name}"):
+        response = lab.client("lambda").invoke(
+            FunctionName=name, InvocationType="RequestResponse", Payload=json.dumps(event).encode())
+    payload = response["Payload"].read().decode() or "null"
+    return {
+        "StatusCode": response["StatusCode"],
+        "RequestId": response["ResponseMetadata"]["RequestId"],
+        "FunctionError": response.get("FunctionError"),
+        "Result": json.loads(payload),
+    }
+
+
+def delete_function(lab: Lab, name: str | None = None) -> bool:
+    """Delete the function (its resource policy goes with it); True if it existed."""
+    name = name or lab.names.function
+    if get_function(lab, name) is None:
+        return False
+    with friendly(f"delete Lambda function {name}"):
+        lab.client("lambda").delete_function(FunctionName=name)
+    return True

@@ -1,0 +1,151 @@
+"""DynamoDB: the table ``S3ObjectEvents`` (key objectId, stream NEW_IMAGE, TTL on ttl) — lesson 02."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lab.aws import error_code, friendly, missing, report, translated
+from lab.connection import Lab
+
+PARTITION_KEY = "objectId"
+TTL_ATTRIBUTE = "ttl"
+DEFAULT_CAPACITY = 5  # read and write units: inside the Free Tier's 25 + 25
+
+
+def get_table(lab: Lab, name: str | None = None) -> dict[str, Any] | None:
+    """The table's description (``describe_table()['Table']``), or None when it does not exist."""
+    name = name or lab.names.table
+    from botocore.exceptions import ClientError
+
+    try:
+        return lab.client("dynamodb").describe_table(TableName=name)["Table"]
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return None
+        raise translated(error, f"describe table {name}") from None
+
+
+def require_table(lab: Lab) -> dict[str, Any]:
+    """The table's description; MissingResource naming lesson 02 when it does not exist."""
+    table = get_table(lab)
+    if table is None:
+        raise missing("DynamoDB table", lab.names.table, "table")
+    return table
+
+
+def create_table(lab: Lab, name: str | None = None, *, read_capacity: int = DEFAULT_CAPACITY,
+                 write_capacity: int = DEFAULT_CAPACITY) -> dict[str, Any]:
+    """Create the table as the seed did (the raw call of lesson 02); returns its description."""
+    name = name or lab.names.table
+    with friendly(f"create table {name}"):
+        return lab.client("dynamodb").create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": PARTITION_KEY, "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": PARTITION_KEY, "AttributeType": "S"}],
+            BillingMode="PROVISIONED",
+            ProvisionedThroughput={"ReadCapacityUnits": read_capacity,
+                                   "WriteCapacityUnits": write_capacity},
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        )["TableDescription"]
+
+
+def wait_for_table(lab: Lab, name: str | None = None) -> None:
+    """Wait until the table is ACTIVE (boto3's own waiter)."""
+    name = name or lab.names.table
+    with friendly(f"wait for table {name}"):
+        lab.client("dynamodb").get_waiter("table_exists").wait(
+            TableName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 60})
+
+
+def get_ttl(lab: Lab, name: str | None = None) -> dict[str, Any]:
+    """The table's TTL settings: ``{"TimeToLiveStatus": …, "AttributeName": …}``."""
+    name = name or lab.names.table
+    with friendly(f"describe the TTL of table {name}"):
+        return lab.client("dynamodb").describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+
+
+def enable_ttl(lab: Lab, name: str | None = None, *, attribute: str = TTL_ATTRIBUTE) -> bool:
+    """Turn on TTL on ``attribute``; False when it already was (the call is not repeated)."""
+    name = name or lab.names.table
+    current = get_ttl(lab, name)
+    if current.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") and \
+            current.get("AttributeName") == attribute:
+        return False
+    with friendly(f"enable TTL on table {name}"):
+        lab.client("dynamodb").update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute})
+    return True
+
+
+def ensure_table(lab: Lab, name: str | None = None, *, write_capacity: int = DEFAULT_CAPACITY,
+                 read_capacity: int = DEFAULT_CAPACITY, quiet: bool = False) -> str:
+    """Get or create the table, wait until ACTIVE, enable TTL; print one ✓ line; return its ARN."""
+    name = name or lab.names.table
+    table = get_table(lab, name)
+    created = table is None
+    if created:
+        table = create_table(lab, name, read_capacity=read_capacity, write_capacity=write_capacity)
+    wait_for_table(lab, name)
+    enable_ttl(lab, name)
+    report(created, "table", name, quiet=quiet)
+    return table["TableArn"]
+
+
+def set_write_capacity(lab: Lab, units: int, name: str | None = None) -> bool:
+    """Change the table's provisioned write capacity; False when it already has ``units``."""
+    table = get_table(lab, name) or require_table(lab)
+    throughput = table["ProvisionedThroughput"]
+    if throughput["WriteCapacityUnits"] == units:
+        return False
+    with friendly(f"update the capacity of table {table['TableName']}"):
+        lab.client("dynamodb").update_table(
+            TableName=table["TableName"],
+            ProvisionedThroughput={"ReadCapacityUnits": throughput["ReadCapacityUnits"],
+                                   "WriteCapacityUnits": units})
+    wait_for_table(lab, table["TableName"])
+    return True
+
+
+def stream_arn(lab: Lab, name: str | None = None) -> str | None:
+    """The ARN of the table's latest stream, or None."""
+    table = get_table(lab, name)
+    return table.get("LatestStreamArn") if table else None
+
+
+def scan_items(lab: Lab, name: str | None = None) -> list[dict[str, Any]]:
+    """Every item of the table as plain Python values, sorted by (timestamp, objectKey)."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    name = name or lab.names.table
+    if get_table(lab, name) is None:
+        raise missing("DynamoDB table", name, "table")
+    deserialize = TypeDeserializer().deserialize
+    items = []
+    with friendly(f"scan table {name}"):
+        for page in lab.client("dynamodb").get_paginator("scan").paginate(TableName=name):
+            items.extend({k: _plain(deserialize(v)) for k, v in item.items()}
+                         for item in page["Items"])
+    return sorted(items, key=lambda i: (i.get("timestamp", 0), str(i.get("objectKey", "")),
+                                        str(i.get(PARTITION_KEY, ""))))
+
+
+def _plain(value: Any) -> Any:
+    """Decimal → int/float so items print and chart naturally."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def delete_table(lab: Lab, name: str | None = None) -> bool:
+    """Delete the table and wait until it is gone; True if it existed."""
+    name = name or lab.names.table
+    if get_table(lab, name) is None:
+        return False
+    client = lab.client("dynamodb")
+    with friendly(f"delete table {name}"):
+        client.delete_table(TableName=name)
+        client.get_waiter("table_not_exists").wait(
+            TableName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 60})
+    return True

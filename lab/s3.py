@@ -1,0 +1,195 @@
+"""S3: the upload bucket, the permission for S3 to invoke the Lambda, and the trigger (lesson 05)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lab.aws import error_code, friendly, missing, report, translated
+from lab.connection import Lab
+from lab.errors import BucketNameTaken
+
+TRIGGER_ID = "s3-object-created-to-lambda"
+CREATED_EVENTS = ["s3:ObjectCreated:*"]
+
+
+def permission_statement_id(lab: Lab) -> str:
+    """The StatementId of the function policy statement that lets this bucket invoke it."""
+    return f"s3-invoke-{lab.names.bucket}"[:100]
+
+
+def get_bucket(lab: Lab, name: str | None = None) -> dict[str, Any] | None:
+    """``{"Name", "Region"}`` when the bucket exists in this account, else None.
+
+    A bucket of that name owned by someone else raises BucketNameTaken.
+    """
+    from botocore.exceptions import ClientError
+
+    name = name or lab.names.bucket
+    try:
+        response = lab.client("s3").head_bucket(Bucket=name)
+    except ClientError as error:
+        code = error_code(error)
+        if code in ("404", "NoSuchBucket", "NotFound"):
+            return None
+        if code in ("403", "AccessDenied", "Forbidden"):
+            raise _taken(name) from None
+        raise translated(error, f"read bucket {name}") from None
+    region = response.get("BucketRegion") or response["ResponseMetadata"]["HTTPHeaders"].get(
+        "x-amz-bucket-region", lab.region)
+    return {"Name": name, "Region": region}
+
+
+def _taken(name: str) -> BucketNameTaken:
+    return BucketNameTaken(
+        f"The bucket name {name} belongs to another AWS account (bucket names are global): "
+        "set EVENTLAB_BUCKET to another name, or pass bucket=... to lab.connect()."
+    )
+
+
+def require_bucket(lab: Lab) -> dict[str, Any]:
+    """The bucket; MissingResource naming lesson 05 when it does not exist."""
+    bucket = get_bucket(lab)
+    if bucket is None:
+        raise missing("S3 bucket", lab.names.bucket, "bucket")
+    return bucket
+
+
+def create_bucket(lab: Lab, name: str | None = None) -> None:
+    """Create the bucket in the lab's region (the raw call of lesson 05)."""
+    from botocore.exceptions import ClientError
+
+    name = name or lab.names.bucket
+    kwargs: dict[str, Any] = {"Bucket": name}
+    if lab.region != "us-east-1":  # us-east-1 is the one region that takes no LocationConstraint
+        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": lab.region}
+    try:
+        lab.client("s3").create_bucket(**kwargs)
+    except ClientError as error:
+        if error_code(error) == "BucketAlreadyExists":
+            raise _taken(name) from None
+        raise translated(error, f"create bucket {name}") from None
+
+
+def ensure_bucket(lab: Lab, name: str | None = None, *, quiet: bool = False) -> str:
+    """Get or create the bucket, wait until it exists; print one ✓ line; return its name."""
+    name = name or lab.names.bucket
+    created = get_bucket(lab, name) is None
+    if created:
+        create_bucket(lab, name)
+        with friendly(f"wait for bucket {name}"):
+            lab.client("s3").get_waiter("bucket_exists").wait(
+                Bucket=name, WaiterConfig={"Delay": 2, "MaxAttempts": 30})
+    report(created, "bucket", name, quiet=quiet)
+    return name
+
+
+def allow_s3_to_invoke(lab: Lab) -> bool:
+    """Add the function policy statement letting this bucket invoke the Lambda; False if present.
+
+    SourceArn limits it to this bucket and SourceAccount to this account, so no other
+    bucket (a name can move to another account after deletion) can invoke the function.
+    """
+    from botocore.exceptions import ClientError
+
+    from lab import awslambda
+
+    awslambda.require_function(lab)
+    try:
+        lab.client("lambda").add_permission(
+            FunctionName=lab.names.function, StatementId=permission_statement_id(lab),
+            Action="lambda:InvokeFunction", Principal="s3.amazonaws.com",
+            SourceArn=f"arn:aws:s3:::{lab.names.bucket}", SourceAccount=lab.account_id)
+    except ClientError as error:
+        if error_code(error) == "ResourceConflictException":
+            return False
+        raise translated(error, f"allow S3 to invoke {lab.names.function}") from None
+    return True
+
+
+def get_trigger(lab: Lab) -> dict[str, Any] | None:
+    """The bucket's Lambda notification configuration for the function, or None."""
+    require_bucket(lab)
+    with friendly(f"read the notifications of bucket {lab.names.bucket}"):
+        config = lab.client("s3").get_bucket_notification_configuration(Bucket=lab.names.bucket)
+    for entry in config.get("LambdaFunctionConfigurations", []):
+        if entry["LambdaFunctionArn"].split(":")[6] == lab.names.function:
+            return entry
+    return None
+
+
+def set_trigger(lab: Lab, function_arn: str) -> None:
+    """Notify the function on every object-created event (the raw call of lesson 05)."""
+    with friendly(f"set the notification of bucket {lab.names.bucket}"):
+        lab.client("s3").put_bucket_notification_configuration(
+            Bucket=lab.names.bucket,
+            NotificationConfiguration={"LambdaFunctionConfigurations": [{
+                "Id": TRIGGER_ID, "LambdaFunctionArn": function_arn, "Events": CREATED_EVENTS,
+            }]},
+        )
+
+
+def ensure_trigger(lab: Lab, *, quiet: bool = False) -> str:
+    """Get or create invoke permission + notification; print one ✓ line; return the function ARN."""
+    from lab import awslambda
+
+    function_arn = awslambda.require_function(lab)["FunctionArn"]
+    allow_s3_to_invoke(lab)
+    existing = get_trigger(lab)
+    created = existing is None or existing["Events"] != CREATED_EVENTS
+    if created:
+        set_trigger(lab, function_arn)
+    report(created, "trigger", f"{lab.names.bucket} → {lab.names.function}", quiet=quiet)
+    return function_arn
+
+
+def upload(lab: Lab, key: str, body: bytes | str = b"", *, bucket: str | None = None) -> dict[str, Any]:
+    """Upload one object; returns ``{"Key", "ETag", "VersionId"}``."""
+    bucket = bucket or lab.names.bucket
+    if bucket == lab.names.bucket:
+        require_bucket(lab)
+    data = body.encode() if isinstance(body, str) else body
+    with friendly(f"upload {key!r} to bucket {bucket}"):
+        response = lab.client("s3").put_object(Bucket=bucket, Key=key, Body=data)
+    return {"Key": key, "ETag": response["ETag"], "VersionId": response.get("VersionId")}
+
+
+def list_keys(lab: Lab, name: str | None = None) -> list[str]:
+    """Every key in the bucket, sorted (empty when the bucket does not exist)."""
+    name = name or lab.names.bucket
+    if get_bucket(lab, name) is None:
+        return []
+    keys = []
+    with friendly(f"list bucket {name}"):
+        for page in lab.client("s3").get_paginator("list_objects_v2").paginate(Bucket=name):
+            keys.extend(obj["Key"] for obj in page.get("Contents", []))
+    return sorted(keys)
+
+
+def empty_bucket(lab: Lab, name: str | None = None) -> int:
+    """Delete every object version and delete marker; returns how many were deleted."""
+    name = name or lab.names.bucket
+    client = lab.client("s3")
+    deleted = 0
+    with friendly(f"empty bucket {name}"):
+        for page in client.get_paginator("list_object_versions").paginate(Bucket=name):
+            batch = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                     for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            for start in range(0, len(batch), 1000):
+                chunk = batch[start:start + 1000]
+                client.delete_objects(Bucket=name, Delete={"Objects": chunk, "Quiet": True})
+                deleted += len(chunk)
+    return deleted
+
+
+def delete_bucket(lab: Lab, name: str | None = None) -> int | None:
+    """Empty and delete the bucket; None if it did not exist, else the number of objects deleted."""
+    name = name or lab.names.bucket
+    if get_bucket(lab, name) is None:
+        return None
+    deleted = empty_bucket(lab, name)
+    client = lab.client("s3")
+    with friendly(f"delete bucket {name}"):
+        client.delete_bucket(Bucket=name)
+        client.get_waiter("bucket_not_exists").wait(Bucket=name,
+                                                    WaiterConfig={"Delay": 2, "MaxAttempts": 30})
+    return deleted
