@@ -27,6 +27,51 @@ def build_pipeline(lab: Lab, *, activity_threshold: float = alarms.ACTIVITY_THRE
     return summary
 
 
+# The seed's steps in order, each with the lesson that teaches it.
+STEPS: tuple[tuple[str, str], ...] = (
+    ("01", "SNS topic + email subscription"),
+    ("02", "DynamoDB table"),
+    ("03", "IAM role"),
+    ("04", "Lambda function"),
+    ("05", "S3 bucket + trigger"),
+    ("06", "CloudWatch alarms"),
+)
+
+
+def prepare_lesson(lab: Lab, lesson: str, *, confirm_email: bool = True) -> list[str]:
+    """Make sure every step before ``lesson`` (e.g. "05") exists, quietly; say so in one line.
+
+    Lets a notebook run alone in a fresh kernel. On the moto backend the email subscription is
+    also confirmed (``confirm_email=False`` keeps it pending). Returns the steps it covered.
+    """
+    before = [(number, what) for number, what in STEPS if number < lesson]
+    done = []
+    for number, what in before:
+        if number == "01":
+            sns.ensure_topic(lab, quiet=True)
+            status = sns.ensure_email_subscription(lab, quiet=True)
+            if confirm_email and lab.is_local and status == sns.PENDING:
+                lab.confirm_email()
+        elif number == "02":
+            dynamodb.ensure_table(lab, quiet=True)
+        elif number == "03":
+            iam.ensure_role(lab, quiet=True)
+        elif number == "04":
+            logs.ensure_log_group(lab, quiet=True)
+            awslambda.ensure_function(lab, quiet=True)
+        elif number == "05":
+            s3.ensure_bucket(lab, quiet=True)
+            s3.ensure_trigger(lab, quiet=True)
+        elif number == "06":
+            alarms.ensure_alarms(lab, quiet=True)
+        done.append(what)
+    if done:
+        print(f"✓ Earlier steps in place ({before[0][0]}–{before[-1][0]}): {', '.join(done)}")
+    else:
+        print("✓ Nothing to prepare: this is the first step")
+    return done
+
+
 def teardown(lab: Lab, *, quiet: bool = False) -> dict[str, list[str]]:
     """Delete everything the lab creates, in reverse order; idempotent.
 

@@ -1,0 +1,81 @@
+"""Execute the workbook headless: in order, one fresh kernel per notebook, with progress."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+@dataclasses.dataclass
+class NotebookRun:
+    """What happened to one notebook: its path, seconds taken, and the failure if any."""
+
+    path: Path
+    seconds: float
+    error: str | None = None
+
+
+def lessons(directory: Path = NOTEBOOKS_DIR) -> list[Path]:
+    """The lesson notebooks, in order (``00_…`` first)."""
+    return sorted(p for p in directory.glob("[0-9][0-9]_*.ipynb"))
+
+
+def _failure(path: Path, error: Exception) -> str:
+    from nbclient.exceptions import CellExecutionError
+
+    if isinstance(error, CellExecutionError):
+        cell = getattr(error, "cell_index", None)
+        where = f"cell {cell + 1}" if isinstance(cell, int) else "a cell"
+        name = getattr(error, "ename", type(error).__name__)
+        value = getattr(error, "evalue", str(error))
+        return f"{path.name}, {where}: {name}: {value}"
+    return f"{path.name}: {type(error).__name__}: {error}"
+
+
+def execute(path: Path, *, timeout: int = 600) -> tuple[object, NotebookRun]:
+    """Run one notebook top to bottom in a fresh kernel started in its folder."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    started = time.perf_counter()
+    try:
+        client.execute()
+    except Exception as error:  # noqa: BLE001 - reported with notebook, cell and error
+        return notebook, NotebookRun(path, time.perf_counter() - started, _failure(path, error))
+    return notebook, NotebookRun(path, time.perf_counter() - started)
+
+
+def run_all(paths: list[Path], *, output: Path | None, in_place: bool) -> list[NotebookRun]:
+    """Execute ``paths`` in order; write executed copies + HTML to ``output`` or back in place.
+
+    Stops at the first failing notebook (later lessons depend on earlier ones).
+    """
+    import nbformat
+
+    runs = []
+    if output is not None:
+        output.mkdir(parents=True, exist_ok=True)
+    for number, path in enumerate(paths, 1):
+        print(f"[{number}/{len(paths)}] {path.name} …", end=" ", flush=True)
+        notebook, run = execute(path)
+        runs.append(run)
+        print(f"{'ok' if run.error is None else 'FAILED'} ({run.seconds:.1f} s)", flush=True)
+        if run.error is not None:
+            if output is not None:
+                nbformat.write(notebook, output / path.name)
+            break
+        if in_place:
+            nbformat.write(notebook, path)
+        if output is not None:
+            from nbconvert import HTMLExporter
+
+            nbformat.write(notebook, output / path.name)
+            html, _ = HTMLExporter().from_notebook_node(notebook)
+            (output / path.with_suffix(".html").name).write_text(html, encoding="utf-8")
+    return runs
