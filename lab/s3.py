@@ -26,7 +26,8 @@ def get_bucket(lab: Lab, name: str | None = None) -> dict[str, Any] | None:
 
     name = name or lab.names.bucket
     try:
-        response = lab.client("s3").head_bucket(Bucket=name)
+        # ExpectedBucketOwner: a bucket of that name in another account answers 403, not 200.
+        response = lab.client("s3").head_bucket(Bucket=name, ExpectedBucketOwner=lab.account_id)
     except ClientError as error:
         code = error_code(error)
         if code in ("404", "NoSuchBucket", "NotFound"):
@@ -94,6 +95,8 @@ def allow_s3_to_invoke(lab: Lab) -> bool:
     from lab import awslambda
 
     awslambda.require_function(lab)
+    if permission_statement_id(lab) in _policy_statement_ids(lab):
+        return False
     try:
         lab.client("lambda").add_permission(
             FunctionName=lab.names.function, StatementId=permission_statement_id(lab),
@@ -104,6 +107,21 @@ def allow_s3_to_invoke(lab: Lab) -> bool:
             return False
         raise translated(error, f"allow S3 to invoke {lab.names.function}") from None
     return True
+
+
+def _policy_statement_ids(lab: Lab) -> set[str]:
+    """The Sids of the function's resource policy (empty when it has none)."""
+    import json
+
+    from botocore.exceptions import ClientError
+
+    try:
+        policy = lab.client("lambda").get_policy(FunctionName=lab.names.function)["Policy"]
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return set()
+        raise translated(error, f"read the policy of {lab.names.function}") from None
+    return {statement.get("Sid", "") for statement in json.loads(policy).get("Statement", [])}
 
 
 def get_trigger(lab: Lab) -> dict[str, Any] | None:

@@ -98,7 +98,7 @@ def get_email_subscription(lab: Lab, email: str | None = None) -> dict[str, Any]
 
 def subscribe_email(lab: Lab, email: str | None = None) -> str:
     """Subscribe ``email`` to the topic (the raw call); returns 'pending confirmation' or an ARN."""
-    email = validate_email(email or lab.names.email)
+    email = validate_email(lab.names.email if email is None else email)
     topic_arn = require_topic(lab)
     with friendly(f"subscribe {email} to {topic_arn}"):
         response = lab.client("sns").subscribe(
@@ -112,7 +112,7 @@ def ensure_email_subscription(lab: Lab, email: str | None = None, *, quiet: bool
     Returns ``"confirmed"`` or ``"pending confirmation"`` (SNS sends nothing until the
     recipient clicks the link in the confirmation email).
     """
-    email = validate_email(email or lab.names.email)
+    email = validate_email(lab.names.email if email is None else email)
     existing = get_email_subscription(lab, email)
     if existing is None:
         arn = subscribe_email(lab, email)

@@ -211,7 +211,7 @@ def test_upload_without_bucket_names_lesson_05(lab_moto):
 
 def test_bucket_name_owned_by_another_account_is_one_sentence(lab_moto):
     sts = lab_moto.client("sts")
-    other = sts.assume_role(RoleArn="arn:aws:iam::111111111111:role/other", RoleSessionName="x")
+    other = sts.assume_role(RoleArn="arn:aws:iam::111111111111:role/other", RoleSessionName="other-account")
     import boto3
 
     credentials = other["Credentials"]
