@@ -1,5 +1,425 @@
-"""PLACEHOLDER — replaced by the events behaviour."""
+"""S3 event notifications as AWS sends them, and the destination checks S3 makes on configuration.
+
+moto builds a partial record (no userIdentity, requestParameters, responseElements, owner,
+versionId or sequencer), sends ``s3:TestEvent`` without RequestId/HostId, accepts a Lambda
+destination that S3 may not invoke, and runs triggered functions only in Docker. Here:
+
+- every record is complete, stamped by the local clock, with seeded ids (``mock_random``);
+  one S3 request gives every destination the same time, request id and sequencer;
+- Lambda destinations are invoked asynchronously through ``runtime.invoke_async``;
+- ``PutBucketNotificationConfiguration`` is rejected (``InvalidArgument``, "Unable to validate
+  the following destination configurations") when a destination does not exist or a
+  function's resource policy does not let ``s3.amazonaws.com`` invoke it for this bucket;
+- a destination that fails at delivery never fails the upload (S3 delivers asynchronously):
+  the failure is kept in :func:`undelivered`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote_plus
+
+from lab.localcloud import hooks
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from lab.localcloud import LocalCloud
+
+HOOK_POINTS = (
+    "moto.s3.notifications:send_event",
+    "moto.s3.notifications:_get_s3_event",
+    "moto.s3.notifications:_invoke_awslambda",
+    "moto.s3.notifications:_send_sqs_message",
+    "moto.s3.notifications:_send_sns_message",
+    "moto.s3.notifications:send_test_event",
+    "moto.s3.models:S3Backend.put_bucket_notification_configuration",
+    "moto.core.serialize:S3Serializer._serialize_error_metadata",
+)
+
+SOURCE_IP = "127.0.0.1"
+SNS_SUBJECT = "Amazon S3 Notification"
+VALIDATION_MESSAGE = "Unable to validate the following destination configurations"
+S3_PRINCIPAL = "s3.amazonaws.com"
+# eventVersion per event family (AWS: 2.2 replication; 2.3 lifecycle, tiering, ACL, tagging,
+# restore-delete; 2.1 everything else).
+EVENT_VERSIONS = MappingProxyType({
+    "Replication": "2.2", "LifecycleTransition": "2.3", "IntelligentTiering": "2.3",
+    "ObjectAcl": "2.3", "ObjectTagging": "2.3", "LifecycleExpiration": "2.3",
+    "ObjectRestore:Delete": "2.3"})
 
 
-def install(cloud):
-    pass
+# --- formats -------------------------------------------------------------------------------
+
+def event_time(moment: dt.datetime) -> str:
+    """Format a time as S3 event records do: ``2019-09-03T19:37:27.192Z`` (UTC, milliseconds)."""
+    import datetime as dt
+
+    moment = moment.astimezone(dt.timezone.utc)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+
+
+def encode_key(key: str) -> str:
+    """URL-encode an object key as S3 puts it in a record (``"my file+1.txt"`` → ``"my+file%2B1.txt"``).
+
+    Form encoding of the UTF-8 bytes: spaces become ``+``; ``/`` stays; ``+``, ``%`` and
+    non-ASCII characters are percent-encoded. Handlers decode it with ``unquote_plus``.
+    """
+    return quote_plus(key, safe="/")
+
+
+def _identity(prefix: str, account_id: str, length: int) -> str:
+    digest = hashlib.sha256(f"{prefix}:{account_id}".encode()).digest()
+    return base64.b32encode(digest).decode()[:length]
+
+
+def requester_id(account_id: str) -> str:
+    """The principal that caused the event: an IAM user id of the account (``AWS:AIDA…``)."""
+    return "AWS:AIDA" + _identity("requester", account_id, 17)
+
+
+def owner_id(account_id: str) -> str:
+    """The bucket owner's Amazon customer id (like ``A3NL1KOZZKEXAMPLE``), stable per account."""
+    return "A" + _identity("owner", account_id, 13)
+
+
+def _request_ids() -> tuple[str, str]:
+    """A request id (16 upper-case hex) and a host id (``x-amz-id-2``), from moto's seeded random."""
+    from moto.moto_api._internal import mock_random
+
+    request_id = f"{mock_random.getrandbits(64):016X}"
+    host_id = base64.b64encode(mock_random.getrandbits(448).to_bytes(56, "big")).decode()
+    return request_id, host_id
+
+
+def _next_sequencer(cloud: LocalCloud, bucket_key: tuple[str, str]) -> str:
+    """The next sequencer of a bucket: 18 upper-case hex digits, strictly increasing."""
+    from moto.moto_api._internal import mock_random
+
+    sequencers = cloud.state["events"]["sequencers"]
+    last = sequencers.get(bucket_key)
+    value = mock_random.randint(1 << 60, 1 << 64) if last is None else last + mock_random.randint(1, 0xFFFF)
+    sequencers[bucket_key] = value
+    return f"{value:018X}"
+
+
+def build_record(*, event_name: str, occurrence: dict[str, str], region: str, bucket_name: str,
+                 bucket_arn: str, owner: str, configuration_id: str, key: str,
+                 size: int | None = None, etag: str | None = None,
+                 version_id: str | None = None) -> dict[str, Any]:
+    """One S3 event record, field by field as AWS documents it ("Event message structure").
+
+    Args:
+        event_name: without the ``s3:`` prefix, e.g. ``"ObjectCreated:Put"``.
+        occurrence: what one request shares across destinations: ``time``, ``principal``,
+            ``request_id``, ``host_id``, ``sequencer``.
+        key: the object key as stored (it is URL-encoded here).
+        size, etag: included for ObjectCreated/ObjectRestore (etag also for ACL/tagging events).
+        version_id: included only when the bucket is versioned.
+    """
+    family = event_name.split(":")[0]
+    obj: dict[str, Any] = {"key": encode_key(key)}
+    if family in ("ObjectCreated", "ObjectRestore"):
+        obj["size"] = size
+    if family in ("ObjectCreated", "ObjectRestore", "ObjectAcl", "ObjectTagging"):
+        obj["eTag"] = etag
+    if version_id:
+        obj["versionId"] = version_id
+    if family in ("ObjectCreated", "ObjectRemoved"):
+        obj["sequencer"] = occurrence["sequencer"]
+    version = EVENT_VERSIONS.get(event_name, EVENT_VERSIONS.get(family, "2.1"))
+    return {
+        "eventVersion": version,
+        "eventSource": "aws:s3",
+        "awsRegion": region,
+        "eventTime": occurrence["time"],
+        "eventName": event_name,
+        "userIdentity": {"principalId": occurrence["principal"]},
+        "requestParameters": {"sourceIPAddress": SOURCE_IP},
+        "responseElements": {"x-amz-request-id": occurrence["request_id"],
+                             "x-amz-id-2": occurrence["host_id"]},
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": configuration_id,
+            "bucket": {"name": bucket_name, "ownerIdentity": {"principalId": owner},
+                       "arn": bucket_arn},
+            "object": obj,
+        },
+    }
+
+
+def s3_test_event(*, bucket_name: str, moment: dt.datetime, request_id: str, host_id: str) -> dict[str, str]:
+    """The ``s3:TestEvent`` message S3 sends to SQS and SNS destinations when they are configured."""
+    return {"Service": "Amazon S3", "Event": "s3:TestEvent", "Time": event_time(moment),
+            "Bucket": bucket_name, "RequestId": request_id, "HostId": host_id}
+
+
+
+# --- who may invoke: the function's resource policy -----------------------------------------
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _glob(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
+    """IAM wildcard match: ``*`` any run of characters, ``?`` one character."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL) is not None
+
+
+def _condition_holds(operator: str, values: Any, actual: str | None) -> bool:
+    """Evaluate one condition operator against one context value (None when the key is absent)."""
+    if operator == "Null":
+        return all((str(v).lower() == "true") == (actual is None) for v in _as_list(values))
+    if_exists = operator.endswith("IfExists")
+    base = operator.removesuffix("IfExists")
+    negated = "Not" in base
+    if actual is None:
+        return if_exists or negated
+    positive = base.replace("Not", "")
+    if positive in ("StringEquals", "ArnEquals"):
+        matched = any(actual == str(v) for v in _as_list(values))
+    elif positive == "StringEqualsIgnoreCase":
+        matched = any(actual.lower() == str(v).lower() for v in _as_list(values))
+    elif positive in ("StringLike", "ArnLike"):
+        matched = any(_glob(str(v), actual) for v in _as_list(values))
+    else:
+        return False  # an operator the check does not model never grants access
+    return matched != negated
+
+
+def _statement_applies(statement: dict[str, Any], *, function_arn: str,
+                       context: dict[str, str]) -> bool:
+    """True when a policy statement covers S3 invoking ``function_arn`` in ``context``."""
+    principal = statement.get("Principal")
+    if principal != "*":
+        if not isinstance(principal, dict):
+            return False
+        services = _as_list(principal.get("Service", []))
+        if S3_PRINCIPAL not in services and "*" not in _as_list(principal.get("AWS", [])):
+            return False
+    if not any(_glob(a, "lambda:InvokeFunction", ignore_case=True)
+               for a in _as_list(statement.get("Action", []))):
+        return False
+    resources = _as_list(statement.get("Resource", []))
+    if not any(_glob(r, function_arn) or _glob(r, f"{function_arn}:$LATEST") for r in resources):
+        return False
+    for operator, entries in (statement.get("Condition") or {}).items():
+        for name, values in entries.items():
+            if not _condition_holds(operator, values, context.get(name.lower())):
+                return False
+    return True
+
+
+def s3_may_invoke(policy: dict[str, Any] | None, *, function_arn: str, bucket_arn: str,
+                  bucket_account: str) -> bool:
+    """Whether a function's resource policy lets S3 invoke it for this bucket.
+
+    Allowed when an Allow statement covers ``s3.amazonaws.com`` → ``lambda:InvokeFunction`` on
+    the function and its conditions hold (``aws:SourceArn`` = the bucket ARN,
+    ``aws:SourceAccount`` = the bucket owner), and no Deny statement does.
+    """
+    context = {"aws:sourcearn": bucket_arn, "aws:sourceaccount": bucket_account,
+               "aws:sourceowner": bucket_account}
+    statements = (policy or {}).get("Statement", [])
+    applying = [s for s in _as_list(statements)
+                if _statement_applies(s, function_arn=function_arn, context=context)]
+    return (any(s.get("Effect") == "Allow" for s in applying)
+            and not any(s.get("Effect") == "Deny" for s in applying))
+
+
+def _lambda_problem(arn: str, *, bucket_arn: str, bucket_account: str) -> tuple[str, str] | None:
+    """``(ArgumentName, ArgumentValue)`` when S3 could not use this function, else None."""
+    from moto.awslambda.exceptions import LambdaClientError
+    from moto.awslambda.utils import get_backend
+
+    _, _, _, region, account, *_ = arn.split(":")
+    try:
+        function = get_backend(account, region).get_function(arn)
+    except (LambdaClientError, KeyError, ValueError):
+        return arn, "The destination Lambda does not exist"
+    policy = {"Statement": list(function.policy.statements)}
+    if s3_may_invoke(policy, function_arn=arn, bucket_arn=bucket_arn, bucket_account=bucket_account):
+        return None
+    return f"{arn}, null", f"Not authorized to invoke function [{arn}]"
+
+
+def _queue_problem(arn: str) -> tuple[str, str] | None:
+    from moto.sqs.models import sqs_backends
+
+    _, _, _, region, account, name = arn.split(":", 5)
+    if name in sqs_backends[account][region].queues:
+        return None
+    return arn, "The destination queue does not exist"
+
+
+def _topic_problem(arn: str) -> tuple[str, str] | None:
+    from moto.sns.models import sns_backends
+
+    _, _, _, region, account, *_ = arn.split(":")
+    if arn in sns_backends[account][region].topics:
+        return None
+    return arn, "The destination topic does not exist"
+
+
+def destination_problems(configuration: dict[str, Any], *, bucket_arn: str,
+                         bucket_account: str) -> list[tuple[str, str]]:
+    """Every destination S3 would refuse in a (moto-parsed) notification configuration."""
+    problems: list[tuple[str, str] | None] = []
+    for entry in configuration.get("TopicConfiguration") or []:
+        problems.append(_topic_problem(entry["Topic"]))
+    for entry in configuration.get("QueueConfiguration") or []:
+        problems.append(_queue_problem(entry["Queue"]))
+    for entry in configuration.get("CloudFunctionConfiguration") or []:
+        problems.append(_lambda_problem(entry["CloudFunction"], bucket_arn=bucket_arn,
+                                        bucket_account=bucket_account))
+    return [p for p in problems if p is not None]
+
+
+# --- the behaviour ---------------------------------------------------------------------------
+
+def undelivered(cloud: LocalCloud) -> list[dict[str, str]]:
+    """Notifications S3 could not deliver (destination gone, delivery error), oldest first."""
+    return list(cloud.state["events"]["undelivered"])
+
+
+def _record_undelivered(cloud: LocalCloud, destination: str, error: BaseException) -> None:
+    cloud.state["events"]["undelivered"].append(
+        {"destination": destination, "error": f"{type(error).__name__}: {error}",
+         "time": event_time(cloud.clock.now())})
+
+
+def install(cloud: LocalCloud) -> None:
+    """Patch moto's S3 notifications with complete records, async Lambda and destination checks."""
+    from moto.awslambda.utils import get_backend
+    from moto.s3.exceptions import InvalidArgumentError
+    from moto.sns.models import sns_backends
+    from moto.sqs.models import sqs_backends
+
+    cloud.state["events"] = {"sequencers": {}, "occurrences": [], "undelivered": []}
+    state = cloud.state["events"]
+
+    def occurrence_for(bucket: Any) -> dict[str, str]:
+        """What the current S3 request shares across destinations (made on first use)."""
+        stack = state["occurrences"]
+        if stack and stack[-1] is not None:
+            return stack[-1]
+        request_id, host_id = _request_ids()
+        occurrence = {"time": event_time(cloud.clock.now()),
+                      "principal": requester_id(bucket.account_id),
+                      "request_id": request_id, "host_id": host_id,
+                      "sequencer": _next_sequencer(cloud, (bucket.account_id, bucket.name))}
+        if stack:
+            stack[-1] = occurrence
+        return occurrence
+
+    original_send_event = hooks.original("moto.s3.notifications:send_event")
+
+    def send_event(account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
+        name = str(getattr(event_name, "value", event_name))
+        if name == "s3:ObjectCreated:Put" and getattr(key, "multipart", None) is not None:
+            return  # moto stores a completed upload via put_object: AWS sends only the Complete event
+        state["occurrences"].append(None)  # a handler run here may upload again: a stack
+        try:
+            original_send_event(account_id, event_name, bucket, key)
+        finally:
+            state["occurrences"].pop()
+
+    def get_s3_event(event_name: Any, bucket: Any, key: Any, notification_id: str) -> dict[str, Any]:
+        name = str(getattr(event_name, "value", event_name)).removeprefix("s3:")
+        return {"Records": [build_record(
+            event_name=name, occurrence=occurrence_for(bucket), region=bucket.region_name,
+            bucket_name=bucket.name, bucket_arn=bucket.arn, owner=owner_id(bucket.account_id),
+            configuration_id=notification_id, key=key.name, size=getattr(key, "size", None),
+            etag=str(getattr(key, "etag", "")).replace('"', ""),
+            version_id=str(key.version_id) if bucket.is_versioned else None,
+        )]}
+
+    original_invoke = hooks.original("moto.s3.notifications:_invoke_awslambda")
+
+    def invoke_awslambda(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
+        invoke_async = getattr(cloud.modules.get("runtime"), "invoke_async", None)
+        if invoke_async is None:
+            return original_invoke(account_id, event_body, fn_arn, region_name)
+        try:
+            _, _, _, region, account, *_ = fn_arn.split(":")
+            function = get_backend(account, region).get_function(fn_arn)
+            invoke_async(cloud, function, event_body, source="aws:s3")
+        except Exception as error:  # noqa: BLE001 - S3 delivers asynchronously; never fail the upload
+            _record_undelivered(cloud, fn_arn, error)
+
+    def send_sqs_message(account_id: str, event_body: Any, queue_name: str, region_name: str) -> None:
+        try:
+            sqs_backends[account_id][region_name].send_message(
+                queue_name=queue_name, message_body=json.dumps(event_body))
+        except Exception as error:  # noqa: BLE001 - asynchronous delivery
+            _record_undelivered(cloud, f"arn:aws:sqs:{region_name}:{account_id}:{queue_name}", error)
+
+    def send_sns_message(account_id: str, event_body: Any, topic_arn: str, region_name: str) -> None:
+        try:
+            sns_backends[account_id][region_name].publish(
+                arn=topic_arn, message=json.dumps(event_body), subject=SNS_SUBJECT)
+        except Exception as error:  # noqa: BLE001 - asynchronous delivery
+            _record_undelivered(cloud, topic_arn, error)
+
+    def send_test_event(account_id: str, bucket: Any) -> None:
+        from moto.s3 import notifications
+
+        configuration = bucket.notification_configuration
+        request_id, host_id = _request_ids()
+        message = s3_test_event(bucket_name=bucket.name, moment=cloud.clock.now(),
+                             request_id=request_id, host_id=host_id)
+        for arn in dict.fromkeys(n.arn for n in configuration.queue):
+            _, _, _, region, account, name = arn.split(":", 5)
+            notifications._send_sqs_message(account, message, name, region)
+        for arn in dict.fromkeys(n.arn for n in configuration.topic):
+            notifications._send_sns_message(arn.split(":")[4], message, arn, arn.split(":")[3])
+
+    original_put = hooks.original("moto.s3.models:S3Backend.put_bucket_notification_configuration")
+
+    def put_bucket_notification_configuration(backend: Any, bucket_name: str,
+                                              notification_config: dict[str, Any]) -> None:
+        bucket = backend.get_bucket(bucket_name)
+        problems = destination_problems(notification_config or {}, bucket_arn=bucket.arn,
+                                        bucket_account=bucket.account_id)
+        if problems:
+            error = InvalidArgumentError(VALIDATION_MESSAGE, *problems[0])
+            error.destination_problems = problems
+            raise error
+        original_put(backend, bucket_name, notification_config)
+
+    original_error_metadata = hooks.original(
+        "moto.core.serialize:S3Serializer._serialize_error_metadata")
+
+    def serialize_error_metadata(serializer: Any, serialized: Any, error: Exception, shape: Any) -> None:
+        """List every refused destination as AWS does: ArgumentName1, ArgumentValue1, …"""
+        original_error_metadata(serializer, serialized, error, shape)
+        problems = getattr(error, "destination_problems", None)
+        if not problems:
+            return
+        trailer = {k: serialized.pop(k) for k in ("RequestId", "HostId") if k in serialized}
+        serialized.pop("ArgumentName", None)
+        serialized.pop("ArgumentValue", None)
+        for number, (name, value) in enumerate(problems, start=1):
+            serialized[f"ArgumentName{number}"] = name
+            serialized[f"ArgumentValue{number}"] = value
+        serialized.update(trailer)
+
+    replacements = {
+        "moto.s3.notifications:send_event": send_event,
+        "moto.s3.notifications:_get_s3_event": get_s3_event,
+        "moto.s3.notifications:_invoke_awslambda": invoke_awslambda,
+        "moto.s3.notifications:_send_sqs_message": send_sqs_message,
+        "moto.s3.notifications:_send_sns_message": send_sns_message,
+        "moto.s3.notifications:send_test_event": send_test_event,
+        "moto.s3.models:S3Backend.put_bucket_notification_configuration":
+            put_bucket_notification_configuration,
+        "moto.core.serialize:S3Serializer._serialize_error_metadata": serialize_error_metadata,
+    }
+    for point in HOOK_POINTS:
+        hooks.patch(point, replacements[point])
