@@ -433,3 +433,29 @@ def test_a_deny_statement_wins_over_an_allow():
     assert events.s3_may_invoke({"Statement": [allow]}, **kwargs) is True
     assert events.s3_may_invoke({"Statement": [allow, deny]}, **kwargs) is False
     assert events.s3_may_invoke(None, **kwargs) is False
+
+
+def test_ids_and_sequencers_come_from_moto_seeded_random():
+    from types import SimpleNamespace
+
+    from moto.moto_api._internal import mock_random
+
+    def draw():
+        cloud = SimpleNamespace(state={"events": {"sequencers": {}}})
+        ids = [events._request_ids() for _ in range(2)]
+        sequencers = [events._next_sequencer(cloud, (ACCOUNT, BUCKET)) for _ in range(3)]
+        return ids, sequencers
+
+    saved = mock_random.getstate()
+    try:
+        mock_random.seed(2026)
+        first = draw()
+        mock_random.seed(2026)
+        assert draw() == first  # same seed, same notebook output
+    finally:
+        mock_random.setstate(saved)
+    (request_id, host_id), _ = first[0]
+    assert REQUEST_ID.match(request_id) and HOST_ID.match(host_id)
+    assert first[0][0] != first[0][1]
+    assert all(SEQUENCER.match(s) for s in first[1]) and first[1] == sorted(first[1])
+    assert events.requester_id(ACCOUNT) == events.requester_id(ACCOUNT) != events.requester_id("1")

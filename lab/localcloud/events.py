@@ -17,6 +17,8 @@ destination that S3 may not invoke, and runs triggered functions only in Docker.
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -27,8 +29,6 @@ from urllib.parse import quote_plus
 from lab.localcloud import hooks
 
 if TYPE_CHECKING:
-    import datetime as dt
-
     from lab.localcloud import LocalCloud
 
 HOOK_POINTS = (
@@ -58,14 +58,12 @@ EVENT_VERSIONS = MappingProxyType({
 
 def event_time(moment: dt.datetime) -> str:
     """Format a time as S3 event records do: ``2019-09-03T19:37:27.192Z`` (UTC, milliseconds)."""
-    import datetime as dt
-
     moment = moment.astimezone(dt.timezone.utc)
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
 
 
 def encode_key(key: str) -> str:
-    """URL-encode an object key as S3 puts it in a record (``"my file+1.txt"`` → ``"my+file%2B1.txt"``).
+    """URL-encode an object key as S3 puts it in a record: ``my file+1.txt`` → ``my+file%2B1.txt``.
 
     Form encoding of the UTF-8 bytes: spaces become ``+``; ``/`` stays; ``+``, ``%`` and
     non-ASCII characters are percent-encoded. Handlers decode it with ``unquote_plus``.
@@ -89,7 +87,7 @@ def owner_id(account_id: str) -> str:
 
 
 def _request_ids() -> tuple[str, str]:
-    """A request id (16 upper-case hex) and a host id (``x-amz-id-2``), from moto's seeded random."""
+    """A request id (16 upper-case hex) and a host id (``x-amz-id-2``) from moto's seeded random."""
     from moto.moto_api._internal import mock_random
 
     request_id = f"{mock_random.getrandbits(64):016X}"
@@ -103,7 +101,10 @@ def _next_sequencer(cloud: LocalCloud, bucket_key: tuple[str, str]) -> str:
 
     sequencers = cloud.state["events"]["sequencers"]
     last = sequencers.get(bucket_key)
-    value = mock_random.randint(1 << 60, 1 << 64) if last is None else last + mock_random.randint(1, 0xFFFF)
+    if last is None:
+        value = mock_random.randint(1 << 60, 1 << 64)  # 18 hex digits, like 0055AED6DCD90281E5
+    else:
+        value = last + mock_random.randint(1, 0xFFFF)
     sequencers[bucket_key] = value
     return f"{value:018X}"
 
@@ -153,11 +154,11 @@ def build_record(*, event_name: str, occurrence: dict[str, str], region: str, bu
     }
 
 
-def s3_test_event(*, bucket_name: str, moment: dt.datetime, request_id: str, host_id: str) -> dict[str, str]:
-    """The ``s3:TestEvent`` message S3 sends to SQS and SNS destinations when they are configured."""
+def s3_test_event(*, bucket_name: str, moment: dt.datetime, request_id: str,
+                  host_id: str) -> dict[str, str]:
+    """The ``s3:TestEvent`` message S3 sends to SQS and SNS destinations on configuration."""
     return {"Service": "Amazon S3", "Event": "s3:TestEvent", "Time": event_time(moment),
             "Bucket": bucket_name, "RequestId": request_id, "HostId": host_id}
-
 
 
 # --- who may invoke: the function's resource policy -----------------------------------------
@@ -169,7 +170,8 @@ def _as_list(value: Any) -> list[Any]:
 def _glob(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
     """IAM wildcard match: ``*`` any run of characters, ``?`` one character."""
     regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL) is not None
+    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
+    return re.fullmatch(regex, value, flags) is not None
 
 
 def _condition_holds(operator: str, values: Any, actual: str | None) -> bool:
@@ -233,18 +235,26 @@ def s3_may_invoke(policy: dict[str, Any] | None, *, function_arn: str, bucket_ar
             and not any(s.get("Effect") == "Deny" for s in applying))
 
 
+def _arn_parts(arn: str) -> tuple[str, str, str]:
+    """``(region, account, resource)`` of an ARN; empty strings where it has none."""
+    parts = arn.split(":", 5)
+    parts += [""] * (6 - len(parts))
+    return parts[3], parts[4], parts[5]
+
+
 def _lambda_problem(arn: str, *, bucket_arn: str, bucket_account: str) -> tuple[str, str] | None:
     """``(ArgumentName, ArgumentValue)`` when S3 could not use this function, else None."""
     from moto.awslambda.exceptions import LambdaClientError
     from moto.awslambda.utils import get_backend
 
-    _, _, _, region, account, *_ = arn.split(":")
+    region, account, _ = _arn_parts(arn)
     try:
         function = get_backend(account, region).get_function(arn)
     except (LambdaClientError, KeyError, ValueError):
         return arn, "The destination Lambda does not exist"
     policy = {"Statement": list(function.policy.statements)}
-    if s3_may_invoke(policy, function_arn=arn, bucket_arn=bucket_arn, bucket_account=bucket_account):
+    if s3_may_invoke(policy, function_arn=arn, bucket_arn=bucket_arn,
+                     bucket_account=bucket_account):
         return None
     return f"{arn}, null", f"Not authorized to invoke function [{arn}]"
 
@@ -252,8 +262,8 @@ def _lambda_problem(arn: str, *, bucket_arn: str, bucket_account: str) -> tuple[
 def _queue_problem(arn: str) -> tuple[str, str] | None:
     from moto.sqs.models import sqs_backends
 
-    _, _, _, region, account, name = arn.split(":", 5)
-    if name in sqs_backends[account][region].queues:
+    region, account, name = _arn_parts(arn)
+    if region and account and name in sqs_backends[account][region].queues:
         return None
     return arn, "The destination queue does not exist"
 
@@ -261,8 +271,8 @@ def _queue_problem(arn: str) -> tuple[str, str] | None:
 def _topic_problem(arn: str) -> tuple[str, str] | None:
     from moto.sns.models import sns_backends
 
-    _, _, _, region, account, *_ = arn.split(":")
-    if arn in sns_backends[account][region].topics:
+    region, account, _ = _arn_parts(arn)
+    if region and account and arn in sns_backends[account][region].topics:
         return None
     return arn, "The destination topic does not exist"
 
@@ -281,7 +291,7 @@ def destination_problems(configuration: dict[str, Any], *, bucket_arn: str,
     return [p for p in problems if p is not None]
 
 
-# --- the behaviour ---------------------------------------------------------------------------
+# --- the replacements of moto's hook points ---------------------------------------------------
 
 def undelivered(cloud: LocalCloud) -> list[dict[str, str]]:
     """Notifications S3 could not deliver (destination gone, delivery error), oldest first."""
@@ -294,132 +304,155 @@ def _record_undelivered(cloud: LocalCloud, destination: str, error: BaseExceptio
          "time": event_time(cloud.clock.now())})
 
 
-def install(cloud: LocalCloud) -> None:
-    """Patch moto's S3 notifications with complete records, async Lambda and destination checks."""
+def _occurrence(cloud: LocalCloud, bucket: Any) -> dict[str, str]:
+    """What the current S3 request shares across its destinations (made on first use)."""
+    stack = cloud.state["events"]["occurrences"]
+    if stack and stack[-1] is not None:
+        return stack[-1]
+    request_id, host_id = _request_ids()
+    occurrence = {"time": event_time(cloud.clock.now()),
+                  "principal": requester_id(bucket.account_id),
+                  "request_id": request_id, "host_id": host_id,
+                  "sequencer": _next_sequencer(cloud, (bucket.account_id, bucket.name))}
+    if stack:
+        stack[-1] = occurrence
+    return occurrence
+
+
+def _send_event(cloud: LocalCloud, account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
+    """moto's ``send_event``, with one shared occurrence per request and no duplicate Put."""
+    name = str(getattr(event_name, "value", event_name))
+    if name == "s3:ObjectCreated:Put" and getattr(key, "multipart", None) is not None:
+        return  # moto stores a completed upload via put_object: AWS sends only the Complete event
+    stack = cloud.state["events"]["occurrences"]
+    stack.append(None)  # a handler run during delivery may upload again: hence a stack
+    try:
+        hooks.original("moto.s3.notifications:send_event")(account_id, event_name, bucket, key)
+    finally:
+        stack.pop()
+
+
+def _get_s3_event(cloud: LocalCloud, event_name: Any, bucket: Any, key: Any,
+                  notification_id: str) -> dict[str, Any]:
+    """The complete ``{"Records": [...]}`` body for one destination of the current request."""
+    return {"Records": [build_record(
+        event_name=str(getattr(event_name, "value", event_name)).removeprefix("s3:"),
+        occurrence=_occurrence(cloud, bucket), region=bucket.region_name,
+        bucket_name=bucket.name, bucket_arn=bucket.arn, owner=owner_id(bucket.account_id),
+        configuration_id=notification_id, key=key.name, size=getattr(key, "size", None),
+        etag=str(getattr(key, "etag", "")).replace('"', ""),
+        version_id=str(key.version_id) if bucket.is_versioned else None,
+    )]}
+
+
+def _invoke_awslambda(cloud: LocalCloud, account_id: str, event_body: Any, fn_arn: str,
+                      region_name: str) -> None:
+    """Invoke the function asynchronously (``runtime.invoke_async``), as S3 does."""
     from moto.awslambda.utils import get_backend
-    from moto.s3.exceptions import InvalidArgumentError
-    from moto.sns.models import sns_backends
+
+    invoke_async = getattr(cloud.modules.get("runtime"), "invoke_async", None)
+    if invoke_async is None:
+        original = hooks.original("moto.s3.notifications:_invoke_awslambda")
+        return original(account_id, event_body, fn_arn, region_name)
+    region, account, _ = _arn_parts(fn_arn)
+    try:
+        function = get_backend(account, region).get_function(fn_arn)
+        invoke_async(cloud, function, event_body, source="aws:s3")
+    except Exception as error:  # noqa: BLE001 - S3 delivers asynchronously; never fail the upload
+        _record_undelivered(cloud, fn_arn, error)
+
+
+def _send_sqs_message(cloud: LocalCloud, account_id: str, event_body: Any, queue_name: str,
+                      region_name: str) -> None:
+    """Send the body to the queue; a failure is kept, never raised."""
     from moto.sqs.models import sqs_backends
 
+    try:
+        sqs_backends[account_id][region_name].send_message(
+            queue_name=queue_name, message_body=json.dumps(event_body))
+    except Exception as error:  # noqa: BLE001 - asynchronous delivery
+        _record_undelivered(cloud, f"arn:aws:sqs:{region_name}:{account_id}:{queue_name}", error)
+
+
+def _send_sns_message(cloud: LocalCloud, account_id: str, event_body: Any, topic_arn: str,
+                      region_name: str) -> None:
+    """Publish the body with S3's subject; a failure is kept, never raised."""
+    from moto.sns.models import sns_backends
+
+    try:
+        sns_backends[account_id][region_name].publish(
+            arn=topic_arn, message=json.dumps(event_body), subject=SNS_SUBJECT)
+    except Exception as error:  # noqa: BLE001 - asynchronous delivery
+        _record_undelivered(cloud, topic_arn, error)
+
+
+def _send_test_event(cloud: LocalCloud, account_id: str, bucket: Any) -> None:
+    """Send one ``s3:TestEvent`` per SQS and SNS destination (none to Lambda, as AWS)."""
+    from moto.s3 import notifications
+
+    configuration = bucket.notification_configuration
+    request_id, host_id = _request_ids()
+    message = s3_test_event(bucket_name=bucket.name, moment=cloud.clock.now(),
+                            request_id=request_id, host_id=host_id)
+    for arn in dict.fromkeys(n.arn for n in configuration.queue):
+        region, account, name = _arn_parts(arn)
+        notifications._send_sqs_message(account, message, name, region)
+    for arn in dict.fromkeys(n.arn for n in configuration.topic):
+        region, account, _ = _arn_parts(arn)
+        notifications._send_sns_message(account, message, arn, region)
+
+
+def _put_bucket_notification_configuration(backend: Any, bucket_name: str,
+                                           notification_config: dict[str, Any]) -> None:
+    """Refuse the whole configuration when S3 could not use one of its destinations."""
+    from moto.s3.exceptions import InvalidArgumentError
+
+    bucket = backend.get_bucket(bucket_name)
+    problems = destination_problems(notification_config or {}, bucket_arn=bucket.arn,
+                                    bucket_account=bucket.account_id)
+    if problems:
+        error = InvalidArgumentError(VALIDATION_MESSAGE, *problems[0])
+        error.destination_problems = problems
+        raise error
+    original = hooks.original("moto.s3.models:S3Backend.put_bucket_notification_configuration")
+    original(backend, bucket_name, notification_config)
+
+
+def _serialize_error_metadata(serializer: Any, serialized: Any, error: Exception,
+                              shape: Any) -> None:
+    """List every refused destination as AWS does: ArgumentName1, ArgumentValue1, …"""
+    original = hooks.original("moto.core.serialize:S3Serializer._serialize_error_metadata")
+    original(serializer, serialized, error, shape)
+    problems = getattr(error, "destination_problems", None)
+    if not problems:
+        return
+    trailer = {k: serialized.pop(k) for k in ("RequestId", "HostId") if k in serialized}
+    serialized.pop("ArgumentName", None)
+    serialized.pop("ArgumentValue", None)
+    for number, (name, value) in enumerate(problems, start=1):
+        serialized[f"ArgumentName{number}"] = name
+        serialized[f"ArgumentValue{number}"] = value
+    serialized.update(trailer)
+
+
+def install(cloud: LocalCloud) -> None:
+    """Patch moto's S3 notifications: complete records, async Lambda, destination checks."""
     cloud.state["events"] = {"sequencers": {}, "occurrences": [], "undelivered": []}
-    state = cloud.state["events"]
-
-    def occurrence_for(bucket: Any) -> dict[str, str]:
-        """What the current S3 request shares across destinations (made on first use)."""
-        stack = state["occurrences"]
-        if stack and stack[-1] is not None:
-            return stack[-1]
-        request_id, host_id = _request_ids()
-        occurrence = {"time": event_time(cloud.clock.now()),
-                      "principal": requester_id(bucket.account_id),
-                      "request_id": request_id, "host_id": host_id,
-                      "sequencer": _next_sequencer(cloud, (bucket.account_id, bucket.name))}
-        if stack:
-            stack[-1] = occurrence
-        return occurrence
-
-    original_send_event = hooks.original("moto.s3.notifications:send_event")
-
-    def send_event(account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
-        name = str(getattr(event_name, "value", event_name))
-        if name == "s3:ObjectCreated:Put" and getattr(key, "multipart", None) is not None:
-            return  # moto stores a completed upload via put_object: AWS sends only the Complete event
-        state["occurrences"].append(None)  # a handler run here may upload again: a stack
-        try:
-            original_send_event(account_id, event_name, bucket, key)
-        finally:
-            state["occurrences"].pop()
-
-    def get_s3_event(event_name: Any, bucket: Any, key: Any, notification_id: str) -> dict[str, Any]:
-        name = str(getattr(event_name, "value", event_name)).removeprefix("s3:")
-        return {"Records": [build_record(
-            event_name=name, occurrence=occurrence_for(bucket), region=bucket.region_name,
-            bucket_name=bucket.name, bucket_arn=bucket.arn, owner=owner_id(bucket.account_id),
-            configuration_id=notification_id, key=key.name, size=getattr(key, "size", None),
-            etag=str(getattr(key, "etag", "")).replace('"', ""),
-            version_id=str(key.version_id) if bucket.is_versioned else None,
-        )]}
-
-    original_invoke = hooks.original("moto.s3.notifications:_invoke_awslambda")
-
-    def invoke_awslambda(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
-        invoke_async = getattr(cloud.modules.get("runtime"), "invoke_async", None)
-        if invoke_async is None:
-            return original_invoke(account_id, event_body, fn_arn, region_name)
-        try:
-            _, _, _, region, account, *_ = fn_arn.split(":")
-            function = get_backend(account, region).get_function(fn_arn)
-            invoke_async(cloud, function, event_body, source="aws:s3")
-        except Exception as error:  # noqa: BLE001 - S3 delivers asynchronously; never fail the upload
-            _record_undelivered(cloud, fn_arn, error)
-
-    def send_sqs_message(account_id: str, event_body: Any, queue_name: str, region_name: str) -> None:
-        try:
-            sqs_backends[account_id][region_name].send_message(
-                queue_name=queue_name, message_body=json.dumps(event_body))
-        except Exception as error:  # noqa: BLE001 - asynchronous delivery
-            _record_undelivered(cloud, f"arn:aws:sqs:{region_name}:{account_id}:{queue_name}", error)
-
-    def send_sns_message(account_id: str, event_body: Any, topic_arn: str, region_name: str) -> None:
-        try:
-            sns_backends[account_id][region_name].publish(
-                arn=topic_arn, message=json.dumps(event_body), subject=SNS_SUBJECT)
-        except Exception as error:  # noqa: BLE001 - asynchronous delivery
-            _record_undelivered(cloud, topic_arn, error)
-
-    def send_test_event(account_id: str, bucket: Any) -> None:
-        from moto.s3 import notifications
-
-        configuration = bucket.notification_configuration
-        request_id, host_id = _request_ids()
-        message = s3_test_event(bucket_name=bucket.name, moment=cloud.clock.now(),
-                             request_id=request_id, host_id=host_id)
-        for arn in dict.fromkeys(n.arn for n in configuration.queue):
-            _, _, _, region, account, name = arn.split(":", 5)
-            notifications._send_sqs_message(account, message, name, region)
-        for arn in dict.fromkeys(n.arn for n in configuration.topic):
-            notifications._send_sns_message(arn.split(":")[4], message, arn, arn.split(":")[3])
-
-    original_put = hooks.original("moto.s3.models:S3Backend.put_bucket_notification_configuration")
-
-    def put_bucket_notification_configuration(backend: Any, bucket_name: str,
-                                              notification_config: dict[str, Any]) -> None:
-        bucket = backend.get_bucket(bucket_name)
-        problems = destination_problems(notification_config or {}, bucket_arn=bucket.arn,
-                                        bucket_account=bucket.account_id)
-        if problems:
-            error = InvalidArgumentError(VALIDATION_MESSAGE, *problems[0])
-            error.destination_problems = problems
-            raise error
-        original_put(backend, bucket_name, notification_config)
-
-    original_error_metadata = hooks.original(
-        "moto.core.serialize:S3Serializer._serialize_error_metadata")
-
-    def serialize_error_metadata(serializer: Any, serialized: Any, error: Exception, shape: Any) -> None:
-        """List every refused destination as AWS does: ArgumentName1, ArgumentValue1, …"""
-        original_error_metadata(serializer, serialized, error, shape)
-        problems = getattr(error, "destination_problems", None)
-        if not problems:
-            return
-        trailer = {k: serialized.pop(k) for k in ("RequestId", "HostId") if k in serialized}
-        serialized.pop("ArgumentName", None)
-        serialized.pop("ArgumentValue", None)
-        for number, (name, value) in enumerate(problems, start=1):
-            serialized[f"ArgumentName{number}"] = name
-            serialized[f"ArgumentValue{number}"] = value
-        serialized.update(trailer)
-
-    replacements = {
-        "moto.s3.notifications:send_event": send_event,
-        "moto.s3.notifications:_get_s3_event": get_s3_event,
-        "moto.s3.notifications:_invoke_awslambda": invoke_awslambda,
-        "moto.s3.notifications:_send_sqs_message": send_sqs_message,
-        "moto.s3.notifications:_send_sns_message": send_sns_message,
-        "moto.s3.notifications:send_test_event": send_test_event,
+    with_cloud = {  # module functions of moto: the cloud is bound in
+        "moto.s3.notifications:send_event": _send_event,
+        "moto.s3.notifications:_get_s3_event": _get_s3_event,
+        "moto.s3.notifications:_invoke_awslambda": _invoke_awslambda,
+        "moto.s3.notifications:_send_sqs_message": _send_sqs_message,
+        "moto.s3.notifications:_send_sns_message": _send_sns_message,
+        "moto.s3.notifications:send_test_event": _send_test_event,
+    }
+    methods = {  # methods of moto's classes: plain functions, bound by Python
         "moto.s3.models:S3Backend.put_bucket_notification_configuration":
-            put_bucket_notification_configuration,
-        "moto.core.serialize:S3Serializer._serialize_error_metadata": serialize_error_metadata,
+            _put_bucket_notification_configuration,
+        "moto.core.serialize:S3Serializer._serialize_error_metadata": _serialize_error_metadata,
     }
     for point in HOOK_POINTS:
-        hooks.patch(point, replacements[point])
+        if point in with_cloud:
+            hooks.patch(point, functools.partial(with_cloud[point], cloud))
+        else:
+            hooks.patch(point, methods[point])
