@@ -62,9 +62,14 @@ def install(*, account_id: str, region: str) -> LocalCloud:
 
 
 def uninstall() -> None:
-    """Restore moto as it was and forget the local cloud's state."""
+    """Restore moto as it was, let each behaviour clean up (``uninstall(cloud)``), forget the state."""
     global _current
     hooks.restore_all()
+    if _current is not None:
+        for module in _current.modules.values():
+            cleanup = getattr(module, "uninstall", None)
+            if cleanup is not None:
+                cleanup(_current)
     _current = None
 
 

@@ -6,7 +6,6 @@ import datetime as dt
 import heapq
 import itertools
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -41,8 +40,12 @@ class Clock:
         return dt.datetime.now(UTC) + self._offset
 
     def time(self) -> float:
-        """The local cloud's current time in epoch seconds, like ``time.time()``."""
-        return time.time() + self._offset.total_seconds()
+        """The local cloud's current time in epoch seconds, like ``time.time()``.
+
+        Computed from ``now()``, not ``time.time()``: during a Lambda run the runtime points
+        ``time.time`` at this clock, and the offset must not be added twice.
+        """
+        return self.now().timestamp()
 
     def advance(self, delta: dt.timedelta | None = None, **kwargs: float) -> dt.datetime:
         """Move the clock forward (``advance(minutes=5)``) and run what became due.
