@@ -62,7 +62,8 @@ def no_retries(conn):
 def metric_sum(conn, metric, table):
     now = conn.clock.now()
     points = conn.client("cloudwatch").get_metric_statistics(
-        Namespace="AWS/DynamoDB", MetricName=metric, Dimensions=[{"Name": "TableName", "Value": table}],
+        Namespace="AWS/DynamoDB", MetricName=metric,
+        Dimensions=[{"Name": "TableName", "Value": table}],
         StartTime=now - dt.timedelta(minutes=30), EndTime=now + dt.timedelta(minutes=1),
         Period=60, Statistics=["Sum"])["Datapoints"]
     return sum(point["Sum"] for point in points) if points else None
@@ -126,6 +127,8 @@ def test_item_size_adds_utf8_names_to_value_sizes():
     # 1764060000 keeps 6 significant digits (4 bytes), 1764146400 keeps 8 (5 bytes).
     assert item_size(item) == (8 + 36) + (6 + 16) + (9 + 16) + (9 + 4) + (3 + 5) + (7 + 3)
     assert item_size({}) == 0
+    assert item_size({"id": {"S": "uniqueIdString"}}) == 2 + 14
+    assert item_size({"caféName": {"S": "Mocca"}}) == 9 + 5  # bytes, not characters
 
 
 def test_stored_items_measure_the_same_as_dynamodb_json(cloud, name):
@@ -272,7 +275,8 @@ def test_reads_answer_read_units(cloud, name):
     assert scan["Count"] == 1 and scan["ScannedCount"] == 3
     assert scan["ConsumedCapacity"] == {"TableName": name, "CapacityUnits": 3.0}
     query = ddb.query(TableName=name, KeyConditionExpression="k = :k",
-                      ExpressionAttributeValues={":k": {"S": "c"}}, ReturnConsumedCapacity="INDEXES")
+                      ExpressionAttributeValues={":k": {"S": "c"}},
+                      ReturnConsumedCapacity="INDEXES")
     assert query["ConsumedCapacity"] == {"TableName": name, "CapacityUnits": 0.5,
                                          "Table": {"CapacityUnits": 0.5}}
     assert metric_sum(cloud, "ConsumedReadCapacityUnits", name) == 1.0 + 1.0 + 3.0 + 3.0 + 0.5
@@ -290,7 +294,8 @@ def test_query_on_a_global_index_answers_the_index(cloud, name):
                                  "Projection": {"ProjectionType": "ALL"}}])
     ddb.put_item(TableName=name, Item={"k": {"S": "a"}, "bucket": {"S": "lab"}})
     answer = ddb.query(TableName=name, IndexName="byBucket", KeyConditionExpression="bucket = :b",
-                       ExpressionAttributeValues={":b": {"S": "lab"}}, ReturnConsumedCapacity="INDEXES")
+                       ExpressionAttributeValues={":b": {"S": "lab"}},
+                       ReturnConsumedCapacity="INDEXES")
     assert answer["Count"] == 1
     assert answer["ConsumedCapacity"] == {
         "TableName": name, "CapacityUnits": 0.5, "Table": {"CapacityUnits": 0.0},
@@ -408,7 +413,8 @@ def test_batch_write_returns_throttled_items_unprocessed(cloud, name):
     answer = client.batch_write_item(RequestItems={name: requests}, ReturnConsumedCapacity="TOTAL")
     unprocessed = answer["UnprocessedItems"].get(name, [])
     assert 3 <= len(unprocessed) <= 5 and unprocessed == requests[15 - len(unprocessed):]
-    assert answer["ConsumedCapacity"] == [{"TableName": name, "CapacityUnits": 15.0 - len(unprocessed)}]
+    applied = 15.0 - len(unprocessed)
+    assert answer["ConsumedCapacity"] == [{"TableName": name, "CapacityUnits": applied}]
     assert client.scan(TableName=name)["Count"] == 15 - len(unprocessed)
     assert metric_sum(cloud, "WriteThrottleEvents", name) == len(unprocessed)
     with pytest.raises(ClientError) as caught:

@@ -1,4 +1,4 @@
-"""DynamoDB TTL in the local cloud: the sweep on clock ticks, its stream records, moto's records fixed."""
+"""DynamoDB TTL in the local cloud: the sweep on clock ticks, its records, moto's records fixed."""
 
 from __future__ import annotations
 
@@ -47,7 +47,8 @@ def put(ddb, table, key, **attributes):
 
 
 def keys(ddb, table):
-    return sorted(item["k"]["S"] for item in ddb.scan(TableName=table, ConsistentRead=True)["Items"])
+    items = ddb.scan(TableName=table, ConsistentRead=True)["Items"]
+    return sorted(item["k"]["S"] for item in items)
 
 
 def stream_records(conn, table):
@@ -111,7 +112,7 @@ def test_ttl_deletions_write_service_remove_records_and_consume_nothing(cloud, n
     now = int(cloud.clock.time())
     put(ddb, name, "a", ttl={"N": str(now + 3600)}, size={"N": "42"})
     units_before = write_units(cloud, name)
-    ddb.delete_item(TableName=name, Key={"k": {"S": "gone-by-hand"}})  # a user's delete: no identity
+    ddb.delete_item(TableName=name, Key={"k": {"S": "by-hand"}})  # a user's delete: 1 unit
     cloud.clock.advance(hours=2)
     assert keys(ddb, name) == []
     assert write_units(cloud, name) == units_before + 1.0  # the user's delete only

@@ -72,8 +72,8 @@ def attribute_size(value: Any) -> int:
     """Bytes of one attribute value, ``{"S": "x"}`` or a moto ``DynamoType`` (name excluded).
 
     Strings count their UTF-8 bytes, binaries their raw bytes, booleans and nulls 1, numbers
-    :func:`number_size`; sets the sum of their elements; lists and maps 3 bytes plus 1 byte per
-    element plus the elements (map keys count their UTF-8 bytes).
+    :func:`number_size`; sets the sum of their elements (AWS documents no set overhead); lists
+    and maps 3 bytes plus 1 byte per element plus the elements (map keys count their UTF-8 bytes).
 
     Raises:
         ValueError: not a DynamoDB attribute value.
@@ -112,7 +112,7 @@ def item_size(item: Mapping[str, Any]) -> int:
 
 
 def write_units(size: int, *, transactional: bool = False) -> float:
-    """Write capacity units for writing ``size`` bytes: one per started KB (at least 1), ×2 in a transaction."""
+    """Write units for ``size`` bytes: one per started KB (at least 1), twice in a transaction."""
     units = max(1, math.ceil(size / WRITE_UNIT_BYTES))
     return float(units * (2 if transactional else 1))
 
@@ -132,7 +132,7 @@ def read_units(size: int, *, consistent: bool = False, transactional: bool = Fal
 
 @dataclass
 class Bucket:
-    """Write units a provisioned table may spend now; refills at ``wcu`` per second of clock time."""
+    """Write units a provisioned table may spend now; refills at ``wcu`` per clock second."""
 
     table: Any
     wcu: float
@@ -248,11 +248,13 @@ def _consumed(table: Any, units: float, *, index: str | None = None,
     return entry
 
 
-def _answer(result: Any, handler: Any, entries: list[dict[str, Any]], *, many: bool) -> Any:
+def _answer(result: Any, handler: Any, charges: Mapping[Any, float], *, many: bool,
+            index: str | None = None) -> Any:
     """Put the true ConsumedCapacity in moto's answer, or drop moto's when none was asked for."""
     body = result.result
     body.pop("ConsumedCapacityUnits", None)  # moto's invented key on DeleteItem
     mode = handler.body.get("ReturnConsumedCapacity", "NONE")
+    entries = [_consumed(table, units, index=index, mode=mode) for table, units in charges.items()]
     if mode in ("TOTAL", "INDEXES") and entries:
         body["ConsumedCapacity"] = entries if many else entries[0]
     else:
@@ -276,10 +278,9 @@ def _single_write(cloud: LocalCloud, original: Callable[[Any], Any], handler: An
     except ConditionalCheckFailed:
         _spend(cloud, {table: on_condition_failure}, "ConsumedWriteCapacityUnits")
         raise
-    units = actual()
-    _spend(cloud, {table: units}, "ConsumedWriteCapacityUnits")
-    mode = handler.body.get("ReturnConsumedCapacity", "NONE")
-    return _answer(result, handler, [_consumed(table, units, mode=mode)], many=False)
+    charges = {table: actual()}
+    _spend(cloud, charges, "ConsumedWriteCapacityUnits")
+    return _answer(result, handler, charges, many=False)
 
 
 def _put_item(cloud: LocalCloud, original: Callable[[Any], Any], handler: Any) -> Any:
@@ -354,9 +355,7 @@ def _batch_write_item(cloud: LocalCloud, original: Callable[[Any], Any], handler
     charges = {table: units for table, units in charges.items() if units}
     _spend(cloud, charges, "ConsumedWriteCapacityUnits")
     result.result["UnprocessedItems"] = unprocessed
-    mode = handler.body.get("ReturnConsumedCapacity", "NONE")
-    return _answer(result, handler, [_consumed(t, u, mode=mode) for t, u in charges.items()],
-                   many=True)
+    return _answer(result, handler, charges, many=True)
 
 
 def _transact_write_items(cloud: LocalCloud, original: Callable[[Any], Any], handler: Any) -> Any:
@@ -389,9 +388,7 @@ def _transact_write_items(cloud: LocalCloud, original: Callable[[Any], Any], han
         after = _stored_size(table, key) if kind in ("Put", "Update") else 0
         charges[table] = charges.get(table, 0.0) + write_units(max(old, after), transactional=True)
     _spend(cloud, charges, "ConsumedWriteCapacityUnits")
-    mode = handler.body.get("ReturnConsumedCapacity", "NONE")
-    return _answer(result, handler, [_consumed(t, u, mode=mode) for t, u in charges.items()],
-                   many=True)
+    return _answer(result, handler, charges, many=True)
 
 
 def _get_item(cloud: LocalCloud, original: Callable[[Any], Any], handler: Any) -> Any:
@@ -400,10 +397,9 @@ def _get_item(cloud: LocalCloud, original: Callable[[Any], Any], handler: Any) -
     if table is None:
         return result
     size = _stored_size(table, handler.body.get("Key") or {})
-    units = read_units(size, consistent=bool(handler.body.get("ConsistentRead")))
-    _spend(cloud, {table: units}, "ConsumedReadCapacityUnits")
-    mode = handler.body.get("ReturnConsumedCapacity", "NONE")
-    return _answer(result, handler, [_consumed(table, units, mode=mode)], many=False)
+    charges = {table: read_units(size, consistent=bool(handler.body.get("ConsistentRead")))}
+    _spend(cloud, charges, "ConsumedReadCapacityUnits")
+    return _answer(result, handler, charges, many=False)
 
 
 class _Counting:
@@ -434,8 +430,7 @@ def _read_many(cloud: LocalCloud, original: Callable[[Any], Any], handler: Any) 
     units = read_units(sum(sizes), consistent=bool(handler.body.get("ConsistentRead")))
     is_global = index is not None and any(i.name == index for i in table.global_indexes)
     _emit(cloud, table, "ConsumedReadCapacityUnits", units, index if is_global else None)
-    mode = handler.body.get("ReturnConsumedCapacity", "NONE")
-    return _answer(result, handler, [_consumed(table, units, index=index, mode=mode)], many=False)
+    return _answer(result, handler, {table: units}, many=False, index=index)
 
 
 def _counting_filter(cloud: LocalCloud, original: Callable[..., Any], *args: Any,
@@ -456,9 +451,7 @@ def _batch_get_item(cloud: LocalCloud, original: Callable[[Any], Any], handler: 
         charges[table] = sum(read_units(_stored_size(table, key), consistent=consistent)
                              for key in request.get("Keys", ()))
     _spend(cloud, charges, "ConsumedReadCapacityUnits")
-    mode = handler.body.get("ReturnConsumedCapacity", "NONE")
-    return _answer(result, handler, [_consumed(t, u, mode=mode) for t, u in charges.items()],
-                   many=True)
+    return _answer(result, handler, charges, many=True)
 
 
 def _transact_get_items(cloud: LocalCloud, original: Callable[[Any], Any], handler: Any) -> Any:
@@ -471,9 +464,7 @@ def _transact_get_items(cloud: LocalCloud, original: Callable[[Any], Any], handl
             units = read_units(_stored_size(table, get.get("Key") or {}), transactional=True)
             charges[table] = charges.get(table, 0.0) + units
     _spend(cloud, charges, "ConsumedReadCapacityUnits")
-    mode = handler.body.get("ReturnConsumedCapacity", "NONE")
-    return _answer(result, handler, [_consumed(t, u, mode=mode) for t, u in charges.items()],
-                   many=True)
+    return _answer(result, handler, charges, many=True)
 
 
 _HANDLERS: dict[str, Callable[..., Any]] = {
@@ -484,7 +475,8 @@ _HANDLERS: dict[str, Callable[..., Any]] = {
 }
 
 
-def _bind(cloud: LocalCloud, hook: Callable[..., Any], original: Callable[..., Any]) -> Callable[..., Any]:
+def _bind(cloud: LocalCloud, hook: Callable[..., Any],
+          original: Callable[..., Any]) -> Callable[..., Any]:
     def replacement(*args: Any, **kwargs: Any) -> Any:
         return hook(cloud, original, *args, **kwargs)
 

@@ -1,4 +1,4 @@
-"""DynamoDB Time to Live: expired items disappear in a background sweep that follows the local clock.
+"""DynamoDB Time to Live: expired items vanish in a background sweep following the local clock.
 
 AWS deletes expired items "typically within a few days" and they stay readable until then. Here
 an item is *eligible* once its TTL attribute (the one named by ``update_time_to_live``) holds an
@@ -6,7 +6,9 @@ epoch-seconds number below the clock's now, and it is swept at the first clock t
 (``clock.advance(...)`` or ``clock.run_due()``; at most one sweep per second of clock time). Like
 AWS, the sweep ignores items whose TTL value is missing, not a number, or more than five years in
 the past. A TTL deletion consumes no capacity (no ConsumedWriteCapacityUnits datapoint) and writes
-a REMOVE stream record whose ``userIdentity`` names the DynamoDB service.
+a REMOVE stream record whose ``userIdentity`` names the DynamoDB service: GetRecords answers it
+as ``{"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}`` (the API's member names), a
+Lambda event spells the same ``{"principalId": …, "type": "Service"}``.
 
 Every stream record moto writes is also corrected here: ``awsRegion`` is the table's region (moto
 writes us-east-1), ``eventVersion`` is "1.1", ``ApproximateCreationDateTime`` follows the local
@@ -59,7 +61,8 @@ def _tables_with_ttl() -> Iterator[Any]:
     for account in list(dynamodb_backends.values()):
         for backend in list(account.values()):
             for table in list(backend.tables.values()):
-                if table.ttl.get("TimeToLiveStatus") == "ENABLED" and table.ttl.get("AttributeName"):
+                settings = table.ttl
+                if settings.get("TimeToLiveStatus") == "ENABLED" and settings.get("AttributeName"):
                     yield table
 
 
