@@ -39,6 +39,10 @@ STANDARD = ("AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION",
 
 def handler(event, context):
     STATE["count"] += 1
+    vendor_seen = "/opt/vendored" in sys.path  # kept by a warm environment, like a real one
+    if not vendor_seen:
+        sys.path.append("/opt/vendored")
+    os.environ["HANDLER_WAS_HERE"] = "yes"
     mode = event.get("mode", "ok") if isinstance(event, dict) else "ok"
     if event.get("Records", [{}])[0].get("eventSource") == "aws:dynamodb":
         mode = "records"
@@ -53,12 +57,16 @@ def handler(event, context):
             time.sleep(0.05)
         STATE["woke"] = True
         boto3.client("sqs").send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody="woke up")
+    if mode == "loop":  # writes to the bucket that triggers it
+        bucket = event["Records"][0]["s3"]["bucket"]["name"]
+        boto3.client("s3").put_object(Bucket=bucket, Key=f"loop-{STATE['count']}", Body=b"")
     if mode == "records":
         boto3.client("sqs").send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody=json.dumps(event))
         if any("fail" in r["dynamodb"].get("NewImage", {}) for r in event["Records"]):
             raise RuntimeError("bad record")
     return {
         "count": STATE["count"],
+        "vendor_seen": vendor_seen,
         "init_greeting": STATE["init_greeting"],
         "init_name": STATE["init_name"],
         "env": {name: os.environ.get(name) for name in STANDARD},
@@ -205,7 +213,10 @@ def test_module_state_is_kept_warm_until_the_code_or_configuration_changes(lab_m
     from moto.moto_api._internal import mock_random
 
     queue_url = make_function(lab_moto)
-    assert [json.loads(invoke(lab_moto)["Body"])["count"] for _ in range(3)] == [1, 2, 3]
+    bodies = [json.loads(invoke(lab_moto)["Body"]) for _ in range(3)]
+    assert [(body["count"], body["vendor_seen"]) for body in bodies] == [
+        (1, False), (2, True), (3, True)]
+    assert "/opt/vendored" not in sys.path
     request_ids = []
     for _ in range(2):  # request ids come from moto's seeded random: reproducible
         mock_random.seed(7)
@@ -315,7 +326,7 @@ def test_timeout_is_logged_discards_the_environment_and_is_retried(lab_moto: Any
     started = time.perf_counter()
     lambda_client.invoke(FunctionName="fn", InvocationType="Event",
                          Payload=json.dumps({"mode": "sleep"}))
-    assert 0.9 < time.perf_counter() - started < 1.4
+    assert 0.9 < time.perf_counter() - started < 2.5
     time.sleep(0.45)  # the handler would have finished its 1.3 s by now, had it not been stopped
     assert messages(lab_moto, queue_url) == []
     lab_moto.clock.advance(minutes=1)  # the retry: a cold start, timed out again
@@ -482,6 +493,13 @@ def test_s3_upload_runs_the_function_before_put_object_returns_and_survives_its_
     assert len(starts(lab_moto)) == 3
     assert dict(os.environ) == environment and sys.stdout is stdout
     assert metric_sum(lab_moto, "Errors") == 2
+
+    lab_moto.client("lambda").update_function_code(
+        FunctionName="fn", ZipFile=package(HANDLER.replace('event.get("mode", "ok")', '"loop"')))
+    s3.put_object(Bucket="uploads", Key="start-the-loop.txt", Body=b"")
+    assert len(starts(lab_moto)) == 3 + 16  # Lambda stops a recursive loop after 16 calls
+    assert len(s3.list_objects_v2(Bucket="uploads")["Contents"]) == 4 + 16
+    assert metric_sum(lab_moto, "RecursiveInvocationsDropped") == 1
 
 
 # -- DynamoDB stream event source mappings ----------------------------------------------------

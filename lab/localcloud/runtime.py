@@ -29,7 +29,6 @@ import tempfile
 import threading
 import time
 import traceback
-import tracemalloc
 import weakref
 import zipfile
 from collections.abc import Callable, Iterator
@@ -59,7 +58,7 @@ THROTTLE_BACKOFF_LIMIT = dt.timedelta(minutes=5)
 STREAM_RETRY_DELAY = dt.timedelta(seconds=10)
 INIT_TIMEOUT_SECONDS = 10.0  # Lambda's limit for the init phase
 RECURSION_LIMIT = 16  # Lambda stops a recursive loop after about 16 invocations
-RUNTIME_BASE_MB = 31  # an idle python3.12 runtime; the handler's allocations come on top
+RUNTIME_BASE_MB = 31  # an idle python3.12 runtime; the peak memory the run adds comes on top
 LOG_TAIL_BYTES = 4096  # Invoke with LogType=Tail returns the last 4 KB of the log
 SYNC_POLLERS = ("aws:sqs", "aws:kinesis")  # event sources whose pollers invoke synchronously
 TASK_ROOT = "/var/task"  # where Lambda unpacks the zip; stack traces show this path
@@ -93,6 +92,7 @@ class Environment:
     log_stream: str
     handler: Callable[..., Any] | None = None
     siblings: dict[str, Any] = dataclasses.field(default_factory=dict)
+    paths: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -456,14 +456,14 @@ def _execute(cloud: LocalCloud, state: RuntimeState, function: Any, environment:
 
     thread = threading.Thread(target=work, name=f"lambda:{function.function_name}", daemon=True)
     with _sandbox(cloud, state, function, environment):
-        memory_before = tracemalloc.get_traced_memory()[0]
+        memory_before = _peak_memory()
         thread.start()
         ready.wait(INIT_TIMEOUT_SECONDS)
         thread.join(timeout)
         timed_out = thread.is_alive()
         if timed_out:
             _stop(thread)
-        box["memory"] = max(0, tracemalloc.get_traced_memory()[1] - memory_before)
+        box["memory"] = max(0, _peak_memory() - memory_before)
         state.routes.pop(thread.ident or 0, None)
     capture.close()
     _conclude(cloud, state, function, outcome, capture, box, timed_out=timed_out)
@@ -644,6 +644,7 @@ def _load(function: Any, environment: Environment) -> Callable[..., Any]:
                      f"The local cloud runs Python functions only; {runtime or 'this package'} "
                      "cannot run here.")
     _unpack(getattr(function, "code_bytes", b""), environment.root)
+    sys.path_importer_cache.pop(str(environment.root), None)  # it may predate the folder
     setting = str(function.handler or "")
     module_name, _, attribute = setting.rpartition(".")
     if not module_name or not attribute:
@@ -696,15 +697,18 @@ def _unpack(code: bytes, root: Path) -> None:
 @contextmanager
 def _sandbox(cloud: LocalCloud, state: RuntimeState, function: Any,
              environment: Environment) -> Iterator[None]:
-    """Environment variables, sys.path and the zip's modules, for the duration of one run."""
-    variables = _variables(function, environment)
-    saved = {name: os.environ.get(name) for name in variables}
+    """Environment variables, sys.path and the zip's modules, for the duration of one run.
+
+    Whatever the handler changes in ``os.environ`` and ``sys.path`` is undone afterwards; the
+    paths it adds (a vendored folder) come back on its next warm run, as in a real environment.
+    """
+    saved_environ, saved_path = dict(os.environ), list(sys.path)
     root = str(environment.root)
     before = set(sys.modules)
     _enter_process(cloud, state)
     try:
-        os.environ.update(variables)
-        sys.path.insert(0, root)
+        os.environ.update(_variables(function, environment))
+        sys.path[:0] = [root, *environment.paths]
         sys.modules.update(environment.siblings)
         yield
     finally:
@@ -715,12 +719,13 @@ def _sandbox(cloud: LocalCloud, state: RuntimeState, function: Any,
             module = sys.modules.get(name)
             if str(getattr(module, "__file__", None) or "").startswith(root + os.sep):
                 environment.siblings[name] = sys.modules.pop(name)
-        if root in sys.path:
-            sys.path.remove(root)
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
+        added = [path for path in sys.path if path not in saved_path and path != root]
+        environment.paths = list(dict.fromkeys([*environment.paths, *added]))
+        sys.path[:] = saved_path
+        for name in set(os.environ) - set(saved_environ):
+            del os.environ[name]
+        for name, value in saved_environ.items():
+            if os.environ.get(name) != value:
                 os.environ[name] = value
         _leave_process(state)
 
@@ -745,7 +750,7 @@ def _variables(function: Any, environment: Environment) -> dict[str, str]:
 
 
 def _enter_process(cloud: LocalCloud, state: RuntimeState) -> None:
-    """On the outermost run: the clock's time.time, routed stdout/stderr/logging, tracemalloc."""
+    """On the outermost run: the clock's time.time, routed stdout/stderr and logging."""
     with state.lock:
         state.depth += 1
         if state.depth > 1:
@@ -757,14 +762,11 @@ def _enter_process(cloud: LocalCloud, state: RuntimeState) -> None:
 
         handler = _RoutedLogHandler(state.routes)
         state.saved = {"time": time.time, "stdout": sys.stdout, "stderr": sys.stderr,
-                       "log_handler": handler, "tracing": tracemalloc.is_tracing()}
+                       "log_handler": handler}
         time.time = local_time
         sys.stdout = _RoutedStream(state.saved["stdout"], state.routes)
         sys.stderr = _RoutedStream(state.saved["stderr"], state.routes)
         logging.getLogger().addHandler(handler)
-        if not state.saved["tracing"]:
-            tracemalloc.start()
-        tracemalloc.reset_peak()
 
 
 def _leave_process(state: RuntimeState) -> None:
@@ -778,8 +780,19 @@ def _leave_process(state: RuntimeState) -> None:
         sys.stdout = saved["stdout"]
         sys.stderr = saved["stderr"]
         logging.getLogger().removeHandler(saved["log_handler"])
-        if not saved["tracing"]:
-            tracemalloc.stop()
+
+
+def _peak_memory() -> int:
+    """The process's peak resident memory in bytes (0 where the platform does not say).
+
+    Cheap enough for every run, unlike tracemalloc, which doubles the cost of a handler's work.
+    """
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
 
 
 def _stop(thread: threading.Thread) -> None:
