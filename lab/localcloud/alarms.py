@@ -24,7 +24,11 @@ moto stores alarms but never evaluates them (a new one even says OK). Here, as A
   at least M periods old and nothing newer is non-breaching (AWS's "premature transition" rule).
   Alarms on ``AWS/DynamoDB`` metrics always treat missing data as ignore. Every row of the two
   tables in AWS's documentation comes out as documented.
-* A state change sets StateReason / StateReasonData worded as AWS words them, records history
+* A state change sets StateReason / StateReasonData worded as AWS words them: between OK and
+  ALARM "Threshold Crossed: 1 out of the last 1 datapoints [12.0 (25/11/26 08:43:00)] was
+  greater than the threshold (10.0) (minimum 1 datapoint for OK -> ALARM transition).", and,
+  as AWS's notifications show, the short "Threshold Crossed: 1 datapoint [...] was greater than
+  the threshold (10.0)." when leaving INSUFFICIENT_DATA. It records history
   (DescribeAlarmHistory, which moto lacks), and, when ActionsEnabled, publishes to each SNS
   topic of the new state's actions with AWS's subject and JSON message (plus the text AWS mails
   to ``email`` subscribers). SetAlarmState changes state the same way and fires the actions;
@@ -65,7 +69,6 @@ HOOK_POINTS = (
     _RESPONSES + "call_action",
 )
 
-STATES = ("OK", "ALARM", "INSUFFICIENT_DATA")
 INITIAL_REASON = "Unchecked: Initial alarm creation"
 EXTRA_PERIODS = 2  # evaluation range = EvaluationPeriods + 2 (AWS's example: 5 for 3)
 LISTED_DATAPOINTS = 5  # AWS lists at most the 5 most recent datapoints in a reason
@@ -107,7 +110,7 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
 # -- formats -----------------------------------------------------------------------------------
 
 def region_name(region: str) -> str:
-    """The long name CloudWatch uses for ``region`` (``us-east-1`` → ``US East (N. Virginia)``)."""
+    """CloudWatch's long name for ``region``: ``us-east-1`` → ``US East (N. Virginia)``."""
     return REGION_NAMES.get(region, region)
 
 
@@ -203,9 +206,9 @@ class Outcome:
 
 def is_evaluable(alarm: Any) -> bool:
     """True for single-metric alarms with a plain statistic and threshold (what is evaluated)."""
-    return (not alarm.metric_data_queries and alarm.rule is None and alarm.metric_name
-            and alarm.statistic in _STATISTICS and alarm.comparison_operator in _COMPARISONS
-            and bool(alarm.period))
+    return bool(not alarm.metric_data_queries and alarm.rule is None and alarm.metric_name
+                and alarm.statistic in _STATISTICS and alarm.comparison_operator in _COMPARISONS
+                and alarm.period)
 
 
 def _matches(alarm: Any, namespace: str, name: str, dimensions: dict[str, str]) -> bool:

@@ -1,4 +1,4 @@
-"""SNS email as AWS runs it: pending until the link is clicked, then every publish lands in an inbox.
+"""SNS email as AWS runs it: pending until the link is clicked, then each publish lands in an inbox.
 
 moto confirms ``email`` / ``email-json`` subscriptions at once and delivers nothing. Here:
 
