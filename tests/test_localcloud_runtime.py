@@ -23,7 +23,7 @@ from lab import localcloud
 from lab.localcloud import runtime
 
 HANDLER = '''
-import json, os, sys, time
+import json, logging, os, sys, time
 import boto3
 import helper
 
@@ -48,6 +48,7 @@ def handler(event, context):
         mode = "records"
     print("count", STATE["count"])
     print("two\\nlines")
+    logging.getLogger("fn").warning("careful %s", STATE["count"])
     if mode == "fail":
         raise ValueError("boom")
     if mode == "exit":
@@ -185,20 +186,22 @@ def test_each_invocation_is_framed_in_one_stream_per_warm_environment(lab_moto: 
     [(stream, events)] = log_events(lab_moto).items()
     assert STREAM.match(stream).groups() == tuple(lab_moto.clock.now().strftime("%Y %m %d").split())
     lines = [event["message"] for event in events]
-    assert len(lines) == 13
+    assert len(lines) == 15
     assert lines[1:5] == ["init hello", "count 1", "two", "lines"]
-    assert lines[8:11] == ["count 2", "two", "lines"]
-    first_id, second_id = START.match(lines[0]).group(1), START.match(lines[7]).group(1)
+    assert lines[9:12] == ["count 2", "two", "lines"]
+    first_id, second_id = START.match(lines[0]).group(1), START.match(lines[8]).group(1)
     assert first_id != second_id
-    assert END.match(lines[5]).group(1) == REPORT.match(lines[6]).group(1) == first_id
-    assert END.match(lines[11]).group(1) == REPORT.match(lines[12]).group(1) == second_id
-    cold, warm = REPORT.match(lines[6]), REPORT.match(lines[12])
+    assert re.fullmatch(rf"\[WARNING\]\t{ISO_MS}\t{first_id}\tcareful 1", lines[5])
+    assert re.fullmatch(rf"\[WARNING\]\t{ISO_MS}\t{second_id}\tcareful 2", lines[12])
+    assert END.match(lines[6]).group(1) == REPORT.match(lines[7]).group(1) == first_id
+    assert END.match(lines[13]).group(1) == REPORT.match(lines[14]).group(1) == second_id
+    cold, warm = REPORT.match(lines[7]), REPORT.match(lines[14])
     assert cold.group(5) and not warm.group(5)  # Init Duration only on the cold start
     for report in (cold, warm):
         assert int(report.group(3)) == math.ceil(float(report.group(2)))
         assert 1 <= int(report.group(4)) <= 128
     assert all(before <= event["timestamp"] <= after for event in events)
-    assert base64.b64decode(second["LogResult"]).decode().splitlines() == lines[7:]
+    assert base64.b64decode(second["LogResult"]).decode().splitlines() == lines[8:]
 
     context = json.loads(first["Body"])["context"]
     assert context.pop("aws_request_id") == first_id
