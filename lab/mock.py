@@ -25,6 +25,11 @@ FAKE_ENVIRONMENT = {
     "AWS_CONFIG_FILE": os.devnull,
     "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     "AWS_EC2_METADATA_DISABLED": "true",
+    # botocore 1.44 addresses DynamoDB (Streams) by account id; moto answers only the classic hosts.
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    # Every request belongs to the lab's one account. This also spares moto from building IAM
+    # (with every AWS managed policy) in all twelve partitions to map an access key to an account.
+    "MOTO_ACCOUNT_ID": ACCOUNT_ID,
 }
 # Variables that could point a client at a real account or a real endpoint.
 REMOVED_ENVIRONMENT = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN",
@@ -63,7 +68,7 @@ def _guard_moto_stubber() -> None:
 
 
 def _aws_environment() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
+    return {k: v for k, v in os.environ.items() if k.startswith(("AWS_", "MOTO_"))}
 
 
 def _force_fake_environment(region: str) -> None:

@@ -210,16 +210,13 @@ def test_upload_without_bucket_names_lesson_05(lab_moto):
 
 
 def test_bucket_name_owned_by_another_account_is_one_sentence(lab_moto):
-    sts = lab_moto.client("sts")
-    other = sts.assume_role(RoleArn="arn:aws:iam::111111111111:role/other", RoleSessionName="other-account")
-    import boto3
+    from moto.s3.models import s3_backends
 
-    credentials = other["Credentials"]
-    boto3.client("s3", region_name="us-east-1", aws_access_key_id=credentials["AccessKeyId"],
-                 aws_secret_access_key=credentials["SecretAccessKey"],
-                 aws_session_token=credentials["SessionToken"]).create_bucket(Bucket=lab_moto.names.bucket)
+    s3_backends["111111111111"]["aws"].create_bucket(lab_moto.names.bucket, "us-east-1")
     with pytest.raises(lab.BucketNameTaken, match="set EVENTLAB_BUCKET"):
         s3.ensure_bucket(lab_moto)
+    with pytest.raises(lab.BucketNameTaken, match="belongs to another AWS account"):
+        s3.create_bucket(lab_moto)
 
 
 def test_alarms_watch_the_table_and_notify_the_topic(lab_moto, capsys):
