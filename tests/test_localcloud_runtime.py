@@ -43,6 +43,7 @@ def handler(event, context):
     if not vendor_seen:
         sys.path.append("/opt/vendored")
     os.environ["HANDLER_WAS_HERE"] = "yes"
+    queue_url = os.environ["QUEUE_URL"]
     mode = event.get("mode", "ok") if isinstance(event, dict) else "ok"
     if event.get("Records", [{}])[0].get("eventSource") == "aws:dynamodb":
         mode = "records"
@@ -57,12 +58,15 @@ def handler(event, context):
         for _ in range(26):
             time.sleep(0.05)
         STATE["woke"] = True
-        boto3.client("sqs").send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody="woke up")
+        boto3.client("sqs").send_message(QueueUrl=queue_url, MessageBody="woke up")
+    if mode == "nested":  # waits for another function that outlives this one's timeout
+        boto3.client("lambda").invoke(FunctionName="inner", Payload=json.dumps({"mode": "sleep"}))
+        boto3.client("sqs").send_message(QueueUrl=queue_url, MessageBody="back")
     if mode == "loop":  # writes to the bucket that triggers it
         bucket = event["Records"][0]["s3"]["bucket"]["name"]
         boto3.client("s3").put_object(Bucket=bucket, Key=f"loop-{STATE['count']}", Body=b"")
     if mode == "records":
-        boto3.client("sqs").send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody=json.dumps(event))
+        boto3.client("sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps(event))
         if any("fail" in r["dynamodb"].get("NewImage", {}) for r in event["Records"]):
             raise RuntimeError("bad record")
     return {
@@ -157,6 +161,17 @@ def metric_sum(lab: Any, metric: str, name: str = "fn", statistic: str = "Sum") 
         StartTime=now - dt.timedelta(hours=1), EndTime=now + dt.timedelta(minutes=1),
         Period=60, Statistics=[statistic])["Datapoints"]
     return sum(point[statistic] for point in points)
+
+
+def wait_for(lab: Any, queue_url: str, seconds: float = 5.0) -> list[str]:
+    """The bodies of the next messages on a queue, waiting for a handler thread to send them."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = [message["Body"] for message in messages(lab, queue_url)]
+        if found:
+            return found
+        time.sleep(0.05)
+    return []
 
 
 def starts(lab: Any, name: str = "fn") -> list[str]:
@@ -296,6 +311,10 @@ def test_unhandled_errors_return_the_error_payload_and_are_logged_as_python312(
     assert lines[at + 2].startswith('\u00a0\u00a0File "/var/task/lambda_function.py", line ')
     assert json.loads(invoke(lab_moto)["Body"])["count"] == 2  # an exception keeps the environment
 
+
+def test_sys_exit_is_a_runtime_exit_error_and_the_next_call_is_cold(lab_moto: Any) -> None:
+    make_function(lab_moto)
+    invoke(lab_moto)
     exited = invoke(lab_moto, {"mode": "exit"})
     assert exited["FunctionError"] == "Unhandled"
     error = json.loads(exited["Body"])
@@ -307,8 +326,9 @@ def test_unhandled_errors_return_the_error_payload_and_are_logged_as_python312(
     assert len(log_events(lab_moto)) == 2
     assert lab_moto.client("s3").list_buckets()["Buckets"] == []  # moto still answers
 
-    lab_moto.client("lambda").update_function_code(FunctionName="fn",
-                                                   ZipFile=package("import not_a_module\n"))
+
+def test_import_and_handler_faults_are_reported_as_the_runtime_does(lab_moto: Any) -> None:
+    make_function(lab_moto, code=package("import not_a_module\n"))
     assert json.loads(invoke(lab_moto)["Body"]) == {
         "errorMessage": "Unable to import module 'lambda_function': No module named 'not_a_module'",
         "errorType": "Runtime.ImportModuleError", "requestId": "", "stackTrace": []}
@@ -316,23 +336,40 @@ def test_unhandled_errors_return_the_error_payload_and_are_logged_as_python312(
                                                             Handler="nope.handler")
     assert json.loads(invoke(lab_moto)["Body"])["errorMessage"] == (
         "Unable to import module 'nope': No module named 'nope'")
+    lab_moto.client("lambda").update_function_code(FunctionName="fn", ZipFile=package())
+    lab_moto.client("lambda").update_function_configuration(FunctionName="fn",
+                                                            Handler="lambda_function.missing")
+    response = invoke(lab_moto)
+    assert response["FunctionError"] == "Unhandled"
+    error = json.loads(response["Body"])
+    assert (error["errorType"], error["errorMessage"]) == (
+        "Runtime.HandlerNotFound", "Handler 'missing' missing on module 'lambda_function'")
+    assert "[ERROR] Runtime.HandlerNotFound: Handler 'missing' missing on module " \
+           "'lambda_function'" in base64.b64decode(response["LogResult"]).decode()
 
 
-def test_timeout_is_logged_discards_the_environment_and_is_retried(lab_moto: Any) -> None:
+def test_timeout_is_logged_discards_the_environment_and_is_retried(
+        lab_moto: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     queue_url = make_function(lab_moto, timeout=1)
+    inner_queue = make_function(lab_moto, "inner")
     lambda_client = lab_moto.client("lambda")
     failures = lab_moto.client("sqs").create_queue(QueueName="failures")["QueueUrl"]
     lambda_client.put_function_event_invoke_config(
         FunctionName="fn", MaximumRetryAttempts=1,
         DestinationConfig={"OnFailure": {"Destination": lab_moto.arn("sqs", "failures")}})
+    monkeypatch.delenv("GREETING", raising=False)
+    before, original_time = dict(os.environ), time.time
 
     started = time.perf_counter()
     lambda_client.invoke(FunctionName="fn", InvocationType="Event",
-                         Payload=json.dumps({"mode": "sleep"}))
+                         Payload=json.dumps({"mode": "nested"}))
     assert 0.9 < time.perf_counter() - started < 2.5
-    time.sleep(0.45)  # the handler would have finished its 1.3 s by now, had it not been stopped
-    assert messages(lab_moto, queue_url) == []
+    assert wait_for(lab_moto, inner_queue) == ["woke up"]  # "inner" outlived "fn"'s timeout
+    time.sleep(0.2)
+    assert messages(lab_moto, queue_url) == []  # "fn" was stopped: it never sent "back"
+    assert dict(os.environ) == before and time.time is original_time  # inner restored nothing
     lab_moto.clock.advance(minutes=1)  # the retry: a cold start, timed out again
+    assert wait_for(lab_moto, inner_queue) == ["woke up"]
 
     [(_, first), (_, second)] = sorted(log_events(lab_moto).items(),
                                        key=lambda item: item[1][0]["timestamp"])
@@ -347,6 +384,8 @@ def test_timeout_is_logged_discards_the_environment_and_is_retried(lab_moto: Any
     assert re.fullmatch(rf"{ISO_MS} {UUID} Task timed out after 1.00 seconds",
                         record["responsePayload"]["errorMessage"])
     assert metric_sum(lab_moto, "Errors") == 2
+    assert dict(os.environ) == before and time.time is original_time
+    assert localcloud.current().state["runtime"].sandboxes == []
 
 
 # -- invocation types -------------------------------------------------------------------------
@@ -534,8 +573,7 @@ def test_stream_mapping_delivers_new_records_and_keeps_a_failed_batch(lab_moto: 
     assert delivered() == [["two"]]
     put("three")
     assert delivered() == []  # the failed batch blocks the shard until its retry
-    # botocore 1.44 sends stream calls to an account endpoint that moto 5.2.5 does not route
-    streams = client(lab_moto, "dynamodbstreams", account_id_endpoint_mode="disabled")
+    streams = lab_moto.client("dynamodbstreams")
     shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]
     iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"],
                                           ShardIteratorType="TRIM_HORIZON")["ShardIterator"]

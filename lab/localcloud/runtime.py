@@ -144,7 +144,7 @@ class RuntimeState:
     discarded_batches: int = 0
     root: Path | None = None
     cleanup: Any = None
-    depth: int = 0
+    sandboxes: list[object] = dataclasses.field(default_factory=list)
     routes: dict[int, Any] = dataclasses.field(default_factory=dict)
     saved: dict[str, Any] = dataclasses.field(default_factory=dict)
     lock: Any = dataclasses.field(default_factory=threading.RLock)
@@ -701,11 +701,17 @@ def _sandbox(cloud: LocalCloud, state: RuntimeState, function: Any,
 
     Whatever the handler changes in ``os.environ`` and ``sys.path`` is undone afterwards; the
     paths it adds (a vendored folder) come back on its next warm run, as in a real environment.
+    Runs nest (a handler's upload runs another function); when an outer run times out first,
+    it restores everything and the inner runs it abandoned restore nothing when they end.
     """
+    token = object()
     saved_environ, saved_path = dict(os.environ), list(sys.path)
     root = str(environment.root)
     before = set(sys.modules)
-    _enter_process(cloud, state)
+    with state.lock:
+        if not state.sandboxes:
+            _patch_process(cloud, state)
+        state.sandboxes.append(token)
     try:
         os.environ.update(_variables(function, environment))
         sys.path[:0] = [root, *environment.paths]
@@ -721,13 +727,21 @@ def _sandbox(cloud: LocalCloud, state: RuntimeState, function: Any,
                 environment.siblings[name] = sys.modules.pop(name)
         added = [path for path in sys.path if path not in saved_path and path != root]
         environment.paths = list(dict.fromkeys([*environment.paths, *added]))
-        sys.path[:] = saved_path
-        for name in set(os.environ) - set(saved_environ):
-            del os.environ[name]
-        for name, value in saved_environ.items():
-            if os.environ.get(name) != value:
-                os.environ[name] = value
-        _leave_process(state)
+        with state.lock:
+            if token in state.sandboxes:  # else abandoned: an outer run restored everything
+                del state.sandboxes[state.sandboxes.index(token):]
+                _restore(saved_environ, saved_path)
+                if not state.sandboxes:
+                    _unpatch_process(state)
+
+
+def _restore(environ: dict[str, str], path: list[str]) -> None:
+    sys.path[:] = path
+    for name in set(os.environ) - set(environ):
+        del os.environ[name]
+    for name, value in environ.items():
+        if os.environ.get(name) != value:
+            os.environ[name] = value
 
 
 def _variables(function: Any, environment: Environment) -> dict[str, str]:
@@ -749,37 +763,29 @@ def _variables(function: Any, environment: Environment) -> dict[str, str]:
     return variables
 
 
-def _enter_process(cloud: LocalCloud, state: RuntimeState) -> None:
-    """On the outermost run: the clock's time.time, routed stdout/stderr and logging."""
-    with state.lock:
-        state.depth += 1
-        if state.depth > 1:
-            return
-        clock = cloud.clock
+def _patch_process(cloud: LocalCloud, state: RuntimeState) -> None:
+    """For the outermost run: time.time follows the clock; stdout, stderr, logging are routed."""
+    clock = cloud.clock
 
-        def local_time() -> float:
-            return clock.now().timestamp()
+    def local_time() -> float:
+        return clock.now().timestamp()
 
-        handler = _RoutedLogHandler(state.routes)
-        state.saved = {"time": time.time, "stdout": sys.stdout, "stderr": sys.stderr,
-                       "log_handler": handler}
-        time.time = local_time
-        sys.stdout = _RoutedStream(state.saved["stdout"], state.routes)
-        sys.stderr = _RoutedStream(state.saved["stderr"], state.routes)
-        logging.getLogger().addHandler(handler)
+    handler = _RoutedLogHandler(state.routes)
+    state.saved = {"time": time.time, "stdout": sys.stdout, "stderr": sys.stderr,
+                   "log_handler": handler}
+    time.time = local_time
+    sys.stdout = _RoutedStream(state.saved["stdout"], state.routes)
+    sys.stderr = _RoutedStream(state.saved["stderr"], state.routes)
+    logging.getLogger().addHandler(handler)
 
 
-def _leave_process(state: RuntimeState) -> None:
-    """On the outermost run's end: put everything back exactly as it was."""
-    with state.lock:
-        state.depth -= 1
-        if state.depth > 0:
-            return
-        saved, state.saved = state.saved, {}
-        time.time = saved["time"]
-        sys.stdout = saved["stdout"]
-        sys.stderr = saved["stderr"]
-        logging.getLogger().removeHandler(saved["log_handler"])
+def _unpatch_process(state: RuntimeState) -> None:
+    """When the outermost run ends: put everything back exactly as it was."""
+    saved, state.saved = state.saved, {}
+    time.time = saved["time"]
+    sys.stdout = saved["stdout"]
+    sys.stderr = saved["stderr"]
+    logging.getLogger().removeHandler(saved["log_handler"])
 
 
 def _peak_memory() -> int:
@@ -851,7 +857,7 @@ def _attempt_once(cloud: LocalCloud, event: _AsyncEvent) -> None:
     if cloud.clock.now() - event.received > max_age:
         _give_up(cloud, event, "EventAgeExceeded")
         return
-    if state.depth >= RECURSION_LIMIT:
+    if len(state.sandboxes) >= RECURSION_LIMIT:
         _publish(cloud, function, "RecursiveInvocationsDropped", 1, "Count")
         _give_up(cloud, event, "RecursiveInvocationsDropped")
         return
