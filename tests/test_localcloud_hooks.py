@@ -1,0 +1,52 @@
+"""The local cloud's hook points: every one resolves on the pinned moto, is patched, and is restored."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from lab import localcloud, mock
+from lab.localcloud import hooks
+
+
+def _all_hook_points() -> list[tuple[str, str]]:
+    points = []
+    for name in localcloud.BEHAVIOURS:
+        module = importlib.import_module(f"lab.localcloud.{name}")
+        points.extend((name, point) for point in module.HOOK_POINTS)
+    return points
+
+
+def test_every_behaviour_declares_hook_points():
+    by_behaviour = {name for name, _ in _all_hook_points()}
+    assert by_behaviour == set(localcloud.BEHAVIOURS)
+
+
+@pytest.mark.parametrize("behaviour,point", _all_hook_points(), ids=lambda v: str(v))
+def test_hook_point_exists_in_this_moto(behaviour, point):
+    owner, attribute, value = hooks.resolve(point)
+    assert value is not None, f"{behaviour}: {point}"
+
+
+def test_install_patches_every_point_and_uninstall_restores_moto():
+    mock.stop()
+    originals = {point: hooks.resolve(point)[2] for _, point in _all_hook_points()}
+    try:
+        import lab
+
+        lab.connect("moto")
+        for _, point in _all_hook_points():
+            assert hooks.is_patched(point), point
+            assert hooks.original(point) is originals[point]
+    finally:
+        mock.stop()
+    for point, value in originals.items():
+        assert hooks.resolve(point)[2] is value, f"{point} was not restored"
+
+
+def test_a_moved_hook_point_fails_loudly():
+    with pytest.raises(hooks.HookPointMissing, match=r"moto \d+\.\d+\.\d+ has no moto.s3.models:S3Backend.gone"):
+        hooks.resolve("moto.s3.models:S3Backend.gone")
+    with pytest.raises(hooks.HookPointMissing, match="pinned in pyproject.toml"):
+        hooks.patch("moto.nonexistent_module:thing", lambda: None)
