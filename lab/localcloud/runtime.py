@@ -9,6 +9,12 @@ publishes ``AWS/Lambda`` metrics. S3 notifications and ``InvocationType=Event`` 
 failed event is retried twice on the local clock (after 1 and 2 minutes), then sent to the on-failure
 destination or dead-letter queue, else dropped. DynamoDB stream mappings deliver new records in
 batches and keep the records of a failed batch for the next attempt.
+
+Limits of doing this in one process: environment variables, ``time.time`` and ``sys.stdout`` are
+process-wide, so they are swapped only while a run is active (the caller waits meanwhile); a timed-out
+handler is stopped at its next Python line, not inside a blocking call; unhandled errors are logged
+in Lambda's default Text log format; "Max Memory Used" is an idle runtime plus the run's growth of
+the process's peak memory.
 """
 
 from __future__ import annotations
