@@ -52,6 +52,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from lab.localcloud import hooks
+from lab.localcloud.metrics import MetricIndex
 
 if TYPE_CHECKING:
     from lab.localcloud import LocalCloud
@@ -216,14 +217,20 @@ def _matches(alarm: Any, namespace: str, name: str, dimensions: dict[str, str]) 
             and {(d.name, d.value) for d in alarm.dimensions} == set(dimensions.items()))
 
 
-def _datapoints(backend: Any, alarm: Any, start: dt.datetime,
-                end: dt.datetime) -> dict[dt.datetime, Datapoint]:
+def _datapoints(backend: Any, alarm: Any, start: dt.datetime, end: dt.datetime, *,
+                index: MetricIndex | None = None) -> dict[dt.datetime, Datapoint]:
     """The alarm's statistic for each period in [start, end) that has data."""
     from moto.cloudwatch.models import Statistics
 
-    # Only AWS/S3 metrics come from moto's metric providers; reading them costs a bucket scan.
+    wanted = frozenset((d.name, d.value) for d in alarm.dimensions)
+    if alarm.namespace != "AWS/S3" and int(alarm.period) % 60 == 0:
+        periods = (index or MetricIndex()).periods(
+            backend.metric_data, namespace=alarm.namespace, name=alarm.metric_name,
+            dimensions=wanted, start=start, end=end, period=int(alarm.period), unit=alarm.unit)
+        return {begin: Datapoint(begin, aggregate.statistic(alarm.statistic), aggregate.count)
+                for begin, aggregate in periods.items()}
+    # High-resolution periods, and AWS/S3 (from moto's metric providers): scan the raw data.
     source = backend.get_all_metrics() if alarm.namespace == "AWS/S3" else backend.metric_data
-    wanted = {(d.name, d.value) for d in alarm.dimensions}
     buckets: dict[dt.datetime, list[Any]] = {}
     for datum in source:
         if datum.name != alarm.metric_name or datum.namespace != alarm.namespace:
@@ -231,7 +238,7 @@ def _datapoints(backend: Any, alarm: Any, start: dt.datetime,
         moment = _naive(datum.timestamp)
         if not start <= moment < end or (alarm.unit and datum.unit != alarm.unit):
             continue
-        if {(d.name, d.value) for d in datum.dimensions} != wanted:
+        if frozenset((d.name, d.value) for d in datum.dimensions) != wanted:
             continue
         buckets.setdefault(_period_start(moment, alarm.period), []).append(datum)
     points = {}
@@ -292,7 +299,8 @@ def decide(*, values: list[float | None], evaluation_periods: int, datapoints_to
     return "INSUFFICIENT_DATA", existing, 0
 
 
-def evaluate(alarm: Any, backend: Any, now: dt.datetime) -> Outcome:
+def evaluate(alarm: Any, backend: Any, now: dt.datetime, *,
+             index: MetricIndex | None = None) -> Outcome:
     """Evaluate one alarm at ``now`` (naive UTC) against the backend's datapoints."""
     period = int(alarm.period)
     step = dt.timedelta(seconds=period)
@@ -300,7 +308,7 @@ def evaluate(alarm: Any, backend: Any, now: dt.datetime) -> Outcome:
     m = int(alarm.datapoints_to_alarm or n)
     width = n + EXTRA_PERIODS
     current = _period_start(now, period)
-    points = _datapoints(backend, alarm, current - step * width, current + step)
+    points = _datapoints(backend, alarm, current - step * width, current + step, index=index)
     newest = current if current in points and _final(alarm, points[current].value) else (
         current - step)
     slots = [newest - step * (width - 1 - i) for i in range(width)]
@@ -585,7 +593,9 @@ def evaluate_alarm(cloud: LocalCloud, alarm: Any, backend: Any) -> None:
     _state(cloud)["evaluated"][alarm.alarm_arn] = now
     if not is_evaluable(alarm):
         return
-    outcome = evaluate(alarm, backend, now)
+    indexes = _state(cloud).setdefault("indexes", {})
+    index = indexes.setdefault((backend.account_id, backend.region_name), MetricIndex())
+    outcome = evaluate(alarm, backend, now, index=index)
     if outcome.state is None or outcome.state == alarm.state_value:
         return
     transition(cloud, alarm, state=outcome.state,

@@ -1,9 +1,9 @@
-"""Emit the AWS/* metrics that AWS services publish themselves, stamped by the local clock."""
+"""Emit the AWS/* metrics that AWS services publish themselves (stamped by the local clock); read them fast."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lab.localcloud import LocalCloud
@@ -46,3 +46,81 @@ def put_datapoint(cloud: LocalCloud, *, namespace: str, name: str, value: float,
     ))
     for listener in list(cloud.metric_listeners):
         listener(region=region, namespace=namespace, name=name, dimensions=dimensions)
+
+
+class Aggregate:
+    """Running statistics of the datapoints of one metric in one minute (one unit)."""
+
+    __slots__ = ("count", "total", "low", "high")
+
+    def __init__(self) -> None:
+        self.count, self.total, self.low, self.high = 0.0, 0.0, float("inf"), float("-inf")
+
+    def add(self, datum: Any) -> None:
+        """Fold in one of moto's datapoints: a single value or a StatisticValues set."""
+        if hasattr(datum, "value"):
+            value = float(datum.value)
+            self.count, self.total = self.count + 1, self.total + value
+            self.low, self.high = min(self.low, value), max(self.high, value)
+        else:
+            self.count += float(datum.sample_count)
+            self.total += float(datum.sum)
+            self.low, self.high = min(self.low, float(datum.min)), max(self.high, float(datum.max))
+
+    def merge(self, other: Aggregate) -> None:
+        """Fold in another aggregate (the minutes of one period)."""
+        self.count, self.total = self.count + other.count, self.total + other.total
+        self.low, self.high = min(self.low, other.low), max(self.high, other.high)
+
+    def statistic(self, name: str) -> float:
+        """Sum, Average, Minimum, Maximum or SampleCount."""
+        return {"Sum": self.total, "Average": self.total / self.count if self.count else 0.0,
+                "Minimum": self.low, "Maximum": self.high, "SampleCount": self.count}[name]
+
+
+class MetricIndex:
+    """moto's list of datapoints, aggregated by metric, unit and minute, read in O(minutes).
+
+    moto keeps every datapoint of a region in one list and its readers scan all of it, so
+    evaluating an alarm on every arrival would cost O(all datapoints) each time. The index
+    follows the list incrementally (moto only appends; a new list after a reset is re-indexed).
+    """
+
+    def __init__(self) -> None:
+        self._source: list[Any] | None = None
+        self._seen = 0
+        self._minutes: dict[tuple[str, str, frozenset[tuple[str, str]]],
+                            dict[dt.datetime, dict[Any, Aggregate]]] = {}
+
+    def _refresh(self, source: list[Any]) -> None:
+        if source is not self._source or len(source) < self._seen:
+            self._source, self._seen, self._minutes = source, 0, {}
+        for datum in source[self._seen:]:
+            key = (datum.namespace, datum.name,
+                   frozenset((d.name, d.value) for d in datum.dimensions))
+            units = self._minutes.setdefault(key, {}).setdefault(minute_of(datum.timestamp), {})
+            units.setdefault(datum.unit, Aggregate()).add(datum)
+        self._seen = len(source)
+
+    def periods(self, source: list[Any], *, namespace: str, name: str,
+                dimensions: frozenset[tuple[str, str]], start: dt.datetime, end: dt.datetime,
+                period: int, unit: str | None = None) -> dict[dt.datetime, Aggregate]:
+        """Aggregates per period in [start, end) (naive UTC, whole minutes; period a multiple of 60 s).
+
+        Periods are aligned to the epoch, as CloudWatch aligns them; a period with no data is absent.
+        """
+        if period % 60:
+            raise ValueError("the index aggregates whole minutes: period must be a multiple of 60")
+        self._refresh(source)
+        found: dict[dt.datetime, Aggregate] = {}
+        epoch = dt.datetime(1970, 1, 1)
+        for minute, units in self._minutes.get((namespace, name, dimensions), {}).items():
+            if not start <= minute < end:
+                continue
+            seconds = int((minute - epoch).total_seconds())
+            begin = epoch + dt.timedelta(seconds=seconds - seconds % period)
+            for datum_unit, aggregate in units.items():
+                if unit and datum_unit != unit:
+                    continue
+                found.setdefault(begin, Aggregate()).merge(aggregate)
+        return found
