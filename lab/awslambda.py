@@ -6,6 +6,7 @@ import base64
 import hashlib
 import io
 import json
+import re
 import time
 import zipfile
 from pathlib import Path
@@ -155,19 +156,27 @@ def ensure_function(lab: Lab, role_arn: str | None = None, *, quiet: bool = Fals
 
 
 def invoke(lab: Lab, event: dict[str, Any], *, name: str | None = None) -> dict[str, Any]:
-    """Invoke the function synchronously; returns status, request id, result and error (if any)."""
+    """Invoke the function synchronously; returns status, request id, result, error and log tail.
+
+    The request id is the invocation's own (read from the REPORT line of the log tail that
+    ``LogType="Tail"`` returns), the one its START/END/REPORT lines carry.
+    """
     name = name or lab.names.function
     if get_function(lab, name) is None:
         raise missing("Lambda function", name, "function")
     with friendly(f"invoke {name}"):
         response = lab.client("lambda").invoke(
-            FunctionName=name, InvocationType="RequestResponse", Payload=json.dumps(event).encode())
+            FunctionName=name, InvocationType="RequestResponse", LogType="Tail",
+            Payload=json.dumps(event).encode())
     payload = response["Payload"].read().decode() or "null"
+    tail = base64.b64decode(response.get("LogResult", "")).decode("utf-8", "replace")
+    found = re.search(r"REPORT RequestId: (\S+)", tail)
     return {
         "StatusCode": response["StatusCode"],
-        "RequestId": response["ResponseMetadata"]["RequestId"],
+        "RequestId": found.group(1) if found else response["ResponseMetadata"]["RequestId"],
         "FunctionError": response.get("FunctionError"),
         "Result": json.loads(payload),
+        "LogTail": tail.splitlines(),
     }
 
 

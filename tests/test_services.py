@@ -293,3 +293,26 @@ def test_build_then_teardown_leaves_nothing_and_both_are_idempotent(lab_moto):
     again = lab_moto.teardown(quiet=True)
     assert again["deleted"] == []
     assert len(again["absent"]) == 8
+
+
+def test_invoke_returns_the_runs_request_id_and_result(lab_moto):
+    lab_moto.build_pipeline(quiet=True)
+    event = {"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": "2026-11-25T08:43:27.192Z", "eventName": "ObjectCreated:Put",
+        "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": lab_moto.names.bucket},
+               "object": {"key": "my+file.txt", "size": 5, "eTag": "abc", "sequencer": "0A1B"}}}]}
+    response = awslambda.invoke(lab_moto, event)
+    assert response["StatusCode"] == 200
+    assert response["FunctionError"] is None
+    assert (response["Result"]["stored"], response["Result"]["skipped"]) == (1, 0)
+    lines = logs.invocation_lines(lab_moto, response["RequestId"], timeout=1)
+    assert lines[0] == f"START RequestId: {response['RequestId']} Version: $LATEST"
+    assert lines[-1].startswith(f"REPORT RequestId: {response['RequestId']}\t")
+    assert response["LogTail"][-1] == lines[-1]
+    assert [i["objectKey"] for i in dynamodb.scan_items(lab_moto)] == ["my file.txt"]
+
+
+def test_invoking_a_missing_function_names_lesson_04(lab_moto):
+    with pytest.raises(lab.MissingResource, match="run notebook 04_lambda_function"):
+        awslambda.invoke(lab_moto, {})
