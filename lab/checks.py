@@ -35,6 +35,7 @@ class Outcome:
 
     status: str
     message: str
+    printed: bool = dataclasses.field(default=False, compare=False, repr=False)
 
     @property
     def passed(self) -> bool:
@@ -43,6 +44,11 @@ class Outcome:
     def __str__(self) -> str:
         mark = {"correct": "✓", "wrong": "✗", "not attempted": "…"}[self.status]
         return f"{mark} {self.message}"
+
+    def _ipython_display_(self) -> None:
+        """In a notebook, show the sentence once: not again after ``check()`` printed it."""
+        if not self.printed:
+            print(self)
 
 
 @dataclasses.dataclass
@@ -84,7 +90,7 @@ class Exercise:
         """Print ✓ / ✗ / … with a sentence for people, and return the outcome."""
         outcome = self.evaluate(*values)
         print(outcome)
-        return outcome
+        return dataclasses.replace(outcome, printed=True)
 
     def hint(self) -> None:
         """Print the next hint (they get more specific each time)."""
