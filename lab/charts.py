@@ -231,13 +231,18 @@ def _history(cloud: Lab, alarm: str, item_type: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     with friendly(f"read the history of alarm {alarm}"):
         paginator = cloud.client("cloudwatch").get_paginator("describe_alarm_history")
-        for page in paginator.paginate(AlarmName=alarm, HistoryItemType=item_type):
+        for page in paginator.paginate(AlarmName=alarm, HistoryItemType=item_type,
+                                       ScanBy="TimestampAscending"):
             items.extend(page["AlarmHistoryItems"])
     return items
 
 
 def alarm_timeline(cloud: Lab) -> pd.DataFrame:
-    """Every state change of the lab's two alarms, oldest first (``DescribeAlarmHistory``)."""
+    """Every state change of the lab's two alarms, oldest first (``DescribeAlarmHistory``).
+
+    Times are shown to the second, as the Console's History tab shows them; changes within the
+    same second keep the order CloudWatch recorded them in.
+    """
     import pandas as pd
 
     rows = []
@@ -250,7 +255,9 @@ def alarm_timeline(cloud: Lab) -> pd.DataFrame:
                          "reason": data["newState"].get("stateReason", "")})
     frame = pd.DataFrame(rows, columns=TIMELINE_COLUMNS)
     frame["time"] = pd.to_datetime(frame["time"], utc=True)
-    return frame.sort_values(["time", "alarm"], kind="stable", ignore_index=True)
+    frame = frame.sort_values(["time", "alarm"], kind="stable", ignore_index=True)
+    frame["time"] = frame["time"].dt.floor("s")
+    return frame
 
 
 def _created(cloud: Lab, alarm: str) -> pd.Timestamp | None:

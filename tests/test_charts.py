@@ -139,6 +139,7 @@ def test_alarm_timeline_lists_the_state_changes_oldest_first(cloud):
     assert list(timeline.columns) == charts.TIMELINE_COLUMNS
     assert isinstance(timeline["time"].dtype, pd.DatetimeTZDtype)
     assert timeline["time"].is_monotonic_increasing
+    assert (timeline["time"] == timeline["time"].dt.floor("s")).all()  # to the second
     rows = timeline[["alarm", "from", "to"]].values.tolist()
     activity = cloud.names.activity_alarm
     assert rows == [[activity, "INSUFFICIENT_DATA", "OK"], [activity, "OK", "ALARM"],
