@@ -1,4 +1,4 @@
-"""Exercises of lesson 02 · DynamoDB table: the table as the seed built it, and the write units of an item."""
+"""Exercises of lesson 02 · DynamoDB table: the seed's table and the write units of an item."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ LONG_ITEM_WCU = 2  # ⌈1193 / 1024⌉
 
 
 def _table(cloud: Any) -> str:
-    """Pass when the table has the seed's key, a NEW_IMAGE stream, TTL on ttl, free-tier capacity."""
+    """Pass when the table has the seed's key, NEW_IMAGE stream, TTL and free-tier capacity."""
     if not isinstance(cloud, Lab):
         raise Wrong("pass the connection made by connect(): ex.table.check(cloud).")
     name = cloud.names.table

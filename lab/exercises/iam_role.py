@@ -101,13 +101,15 @@ def _least_privilege(cloud: Any) -> str:
         raw = cloud.client("iam").get_role_policy(RoleName=cloud.names.role,
                                                   PolicyName=policy_name)["PolicyDocument"]
     if _document(raw) != iam.least_privilege_policy(cloud):
-        raise Wrong(f"the inline policy {policy_name} differs from iam.least_privilege_policy(cloud): "
-                    "run iam.ensure_role(cloud, least_privilege=True) to put it back.")
+        raise Wrong(f"the inline policy {policy_name} differs from "
+                    "iam.least_privilege_policy(cloud): put it back with "
+                    "iam.ensure_role(cloud, least_privilege=True).")
     attached = iam.attached_policies(cloud)
     if attached:
         names = ", ".join(arn.rsplit("/", 1)[-1] for arn in attached)
         raise Wrong(f"managed policies are still attached ({names}); permissions add up, so "
-                    "the role still has everything they allow. Detach them.")
+                    "the role still has everything they allow: "
+                    "iam.ensure_role(cloud, least_privilege=True) detaches them.")
     return (f"{cloud.names.role} has only {policy_name}: PutItem on one table, GetObject in one "
             "bucket, and its own log group.")
 

@@ -1,4 +1,4 @@
-"""Exercises of lesson 01 · SNS alerts topic: the topic, its ARN, the email subscription, delivery."""
+"""Exercises of lesson 01 · SNS alerts topic: the topic, its ARN, the email subscription."""
 
 from __future__ import annotations
 

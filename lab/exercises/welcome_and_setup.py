@@ -1,4 +1,4 @@
-"""Exercises of lesson 00 · Welcome and setup: the environment check and the order of the pipeline."""
+"""Exercises of lesson 00 · Welcome and setup: the environment check, the pipeline's order."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ def _environment(cloud: Any) -> str:
     if account != cloud.account_id:
         raise Wrong(f"the backend answers as account {account}, but the connection expected "
                     f"{cloud.account_id}: run connect() again.")
-    where = {"moto": "in-process moto", "aws": "real AWS", "endpoint": cloud.endpoint_url}[cloud.backend]
+    where = {"moto": "in-process moto", "aws": "real AWS",
+             "endpoint": cloud.endpoint_url}[cloud.backend]
     return (f"the {cloud.backend} backend ({where}) answers in {cloud.region} "
             f"as account {account}.")
 
