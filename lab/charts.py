@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 FIGSIZE = (8, 3.5)
+BAR_WIDTH = dt.timedelta(seconds=50)  # a minute's bar, drawn from the minute's start
 STATISTICS = ("Sum", "Average", "Minimum", "Maximum", "SampleCount")
 STATE_COLOURS = {"OK": "#3C8D5A", "ALARM": "#C8372D", "INSUFFICIENT_DATA": "#A6A6A6"}
 ITEM_COLUMNS = ["written", "objectKey", "size", "eventName", "expires", "objectId"]
@@ -161,10 +162,10 @@ def _figure(columns: int = 1) -> tuple[Figure, Any]:
 
 
 def _minute_axis(axes: Any, index: pd.DatetimeIndex, *, ticks: int = 8) -> None:
-    """Label the x axis with at most about ``ticks`` minutes (HH:MM, UTC)."""
+    """Show the minutes of ``index`` (each bar spans its minute from the left) as HH:MM (UTC)."""
     import matplotlib.dates as mdates
 
-    axes.set_xlim(index[0] - dt.timedelta(seconds=45), index[-1] + dt.timedelta(seconds=45))
+    axes.set_xlim(index[0] - dt.timedelta(seconds=10), index[-1] + dt.timedelta(seconds=70))
     axes.xaxis.set_major_locator(mdates.MinuteLocator(interval=-(-len(index) // ticks)))
     axes.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
     axes.set_xlabel("minute (UTC)")
@@ -181,13 +182,13 @@ def plot_write_capacity(cloud: Lab, threshold: float = alarms.ACTIVITY_THRESHOLD
     figure, axes = _figure()
     present = wcu.dropna()
     colours = [STATE_COLOURS["ALARM"] if value > threshold else "#2E73B8" for value in present]
-    axes.bar(present.index, present.to_numpy(), width=dt.timedelta(seconds=40), color=colours,
+    axes.bar(present.index, present.to_numpy(), width=BAR_WIDTH, align="edge", color=colours,
              label="consumed WCU (Sum per minute)")
     axes.axhline(threshold, color="#333333", linestyle="--", linewidth=1,
                  label=f"alarm threshold ({threshold:g})")
     throttled = throttles[throttles > 0]
     if not throttled.empty:
-        axes.plot(throttled.index, throttled.to_numpy(), "kx", markersize=8,
+        axes.plot(throttled.index + BAR_WIDTH / 2, throttled.to_numpy(), "kx", markersize=8,
                   label="write throttle events")
     axes.set_ylim(0, max([threshold, *present.tolist(), *throttled.tolist()]) * 1.25)
     axes.set_ylabel("write capacity units")
@@ -201,19 +202,19 @@ def plot_lambda_metrics(cloud: Lab, *, minutes: int = 15) -> Figure:
     """Invocations and errors per minute (left) and the average / maximum duration (right)."""
     frame = lambda_frame(cloud, minutes=minutes)
     figure, (counts, durations) = _figure(columns=2)
-    width = dt.timedelta(seconds=40)
     invocations = frame["Invocations"].dropna()
     errors = frame["Errors"].dropna()
-    counts.bar(invocations.index, invocations.to_numpy(), width=width, color="#ED7100",
-               label="invocations")
-    counts.bar(errors.index, errors.to_numpy(), width=width, color=STATE_COLOURS["ALARM"],
-               label="errors")
+    counts.bar(invocations.index, invocations.to_numpy(), width=BAR_WIDTH, align="edge",
+               color="#ED7100", label="invocations")
+    counts.bar(errors.index, errors.to_numpy(), width=BAR_WIDTH, align="edge",
+               color=STATE_COLOURS["ALARM"], label="errors")
     counts.set_ylabel("per minute")
     counts.set_title("Invocations and errors", fontsize=10)
-    # NaN minutes (no invocation) break the line instead of joining its neighbours.
-    durations.plot(frame.index, frame["Duration avg (ms)"].to_numpy(), "o-", color="#2E73B8",
+    # Points in the middle of their minute; NaN minutes (no invocation) break the line.
+    middle = frame.index + BAR_WIDTH / 2
+    durations.plot(middle, frame["Duration avg (ms)"].to_numpy(), "o-", color="#2E73B8",
                    label="average")
-    durations.plot(frame.index, frame["Duration max (ms)"].to_numpy(), "^", color="#333333",
+    durations.plot(middle, frame["Duration max (ms)"].to_numpy(), "^", color="#333333",
                    label="maximum")
     durations.set_ylabel("milliseconds")
     durations.set_title("Duration", fontsize=10)
