@@ -38,11 +38,11 @@ STEPS: tuple[tuple[str, str], ...] = (
 )
 
 
-def prepare_lesson(lab: Lab, lesson: str, *, confirm_email: bool = True) -> list[str]:
+def prepare_lesson(lab: Lab, lesson: str, *, confirm_email: bool = True) -> None:
     """Make sure every step before ``lesson`` (e.g. "05") exists, quietly; say so in one line.
 
     Lets a notebook run alone in a fresh kernel. On the moto backend the email subscription is
-    also confirmed (``confirm_email=False`` keeps it pending). Returns the steps it covered.
+    also confirmed (``confirm_email=False`` keeps it pending).
     """
     before = [(number, what) for number, what in STEPS if number < lesson]
     done = []
@@ -65,11 +65,12 @@ def prepare_lesson(lab: Lab, lesson: str, *, confirm_email: bool = True) -> list
         elif number == "06":
             alarms.ensure_alarms(lab, quiet=True)
         done.append(what)
-    if done:
-        print(f"✓ Earlier steps in place ({before[0][0]}–{before[-1][0]}): {', '.join(done)}")
-    else:
+    if not done:
         print("✓ Nothing to prepare: this is the first step")
-    return done
+    elif len(done) == 1:
+        print(f"✓ Earlier step in place (lesson {before[0][0]}): {done[0]}")
+    else:
+        print(f"✓ Earlier steps in place (lessons {before[0][0]}–{before[-1][0]}): {', '.join(done)}")
 
 
 def teardown(lab: Lab, *, quiet: bool = False) -> dict[str, list[str]]:

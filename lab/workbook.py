@@ -41,7 +41,7 @@ def execute(path: Path, *, timeout: int = 600) -> tuple[object, NotebookRun]:
     from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
     started = time.perf_counter()
     try:
