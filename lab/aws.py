@@ -44,6 +44,23 @@ def friendly(action: str) -> Iterator[None]:
         raise translated(error, action) from None
 
 
+def get_or_none(call: Callable[[], T], *, absent: str, action: str) -> T | None:
+    """``call()``, or None when AWS answers the error code ``absent`` (the resource is not there).
+
+    Any other AWS error becomes one LabError sentence naming ``action``.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return call()
+    except ClientError as error:
+        if error_code(error) == absent:
+            return None
+        raise translated(error, action) from None
+    except BotoCoreError as error:
+        raise translated(error, action) from None
+
+
 def missing(kind: str, name: str, resource: str) -> MissingResource:
     """The error for a resource an earlier lesson creates; names the lesson to run."""
     lesson = LESSON_OF[resource]

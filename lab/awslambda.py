@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from lab.aws import error_code, error_message, friendly, missing, translated
+from lab.aws import error_code, error_message, friendly, get_or_none, missing
 from lab.connection import Lab
 from lab.errors import AwsError
 
@@ -52,15 +52,9 @@ def environment(lab: Lab) -> dict[str, str]:
 
 def get_function(lab: Lab, name: str | None = None) -> dict[str, Any] | None:
     """The function's configuration, or None when it does not exist."""
-    from botocore.exceptions import ClientError
-
     name = name or lab.names.function
-    try:
-        return lab.client("lambda").get_function_configuration(FunctionName=name)
-    except ClientError as error:
-        if error_code(error) == "ResourceNotFoundException":
-            return None
-        raise translated(error, f"read Lambda function {name}") from None
+    return get_or_none(lambda: lab.client("lambda").get_function_configuration(FunctionName=name),
+                       absent="ResourceNotFoundException", action=f"read Lambda function {name}")
 
 
 def require_function(lab: Lab) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab.aws import error_code, friendly, missing, report, translated
+from lab.aws import friendly, get_or_none, missing, report
 from lab.connection import Lab
 
 PARTITION_KEY = "objectId"
@@ -15,14 +15,9 @@ DEFAULT_CAPACITY = 5  # read and write units: inside the Free Tier's 25 + 25
 def get_table(lab: Lab, name: str | None = None) -> dict[str, Any] | None:
     """The table's description (``describe_table()['Table']``), or None when it does not exist."""
     name = name or lab.names.table
-    from botocore.exceptions import ClientError
-
-    try:
-        return lab.client("dynamodb").describe_table(TableName=name)["Table"]
-    except ClientError as error:
-        if error_code(error) == "ResourceNotFoundException":
-            return None
-        raise translated(error, f"describe table {name}") from None
+    response = get_or_none(lambda: lab.client("dynamodb").describe_table(TableName=name),
+                           absent="ResourceNotFoundException", action=f"describe table {name}")
+    return response["Table"] if response else None
 
 
 def require_table(lab: Lab) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from lab.aws import error_code, friendly, missing, report, translated
+from lab.aws import friendly, get_or_none, missing, report
 from lab.connection import Lab
 
 TRUST_POLICY = {
@@ -46,15 +46,10 @@ def least_privilege_policy(lab: Lab) -> dict[str, Any]:
 
 def get_role(lab: Lab, name: str | None = None) -> dict[str, Any] | None:
     """The role (``get_role()['Role']``), or None when it does not exist."""
-    from botocore.exceptions import ClientError
-
     name = name or lab.names.role
-    try:
-        return lab.client("iam").get_role(RoleName=name)["Role"]
-    except ClientError as error:
-        if error_code(error) == "NoSuchEntity":
-            return None
-        raise translated(error, f"read IAM role {name}") from None
+    response = get_or_none(lambda: lab.client("iam").get_role(RoleName=name),
+                           absent="NoSuchEntity", action=f"read IAM role {name}")
+    return response["Role"] if response else None
 
 
 def require_role(lab: Lab) -> dict[str, Any]:
