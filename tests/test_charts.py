@@ -1,4 +1,4 @@
-"""lab.charts: frames from DynamoDB and CloudWatch, the Free Tier table, the inventory, the figures."""
+"""lab.charts: frames from DynamoDB and CloudWatch, Free Tier table, inventory and figures."""
 
 from __future__ import annotations
 
@@ -147,8 +147,8 @@ def test_alarm_timeline_lists_the_state_changes_oldest_first(cloud):
     reasons = timeline["reason"].tolist()
     assert re.fullmatch(r"Threshold Crossed: 1 datapoint \[3\.0 \(\d\d/\d\d/\d\d \d\d:\d\d:00\)\] "
                         r"was not greater than the threshold \(10\.0\)\.", reasons[0])
-    assert re.fullmatch(r"Threshold Crossed: 1 out of the last 1 datapoints \[1[12]\.0 \(.*\)\] was "
-                        r"greater than the threshold \(10\.0\) \(minimum 1 datapoint for "
+    assert re.fullmatch(r"Threshold Crossed: 1 out of the last 1 datapoints \[1[12]\.0 \(.*\)\] "
+                        r"was greater than the threshold \(10\.0\) \(minimum 1 datapoint for "
                         r"OK -> ALARM transition\)\.", reasons[1])
     assert "[2.0 (" in reasons[2] and "ALARM -> OK" in reasons[2]
 

@@ -1,4 +1,4 @@
-"""Exercises of lesson 07 · End-to-end verification: the seed's four checks, and the alarm's arithmetic."""
+"""Exercises of lesson 07 · End-to-end verification: the seed's four checks, the alarm's sums."""
 
 from __future__ import annotations
 
@@ -138,12 +138,15 @@ def _back_to_ok(cloud: Any) -> str:
     alarm = alarms.get_alarm(cloud, name)
     if alarm is None:
         raise Wrong(f"there is no alarm {name}: run notebook 06_cloudwatch_alarms first.")
+    if not _went_to(cloud, "ALARM"):
+        raise Wrong(f"{name} has not been in ALARM yet, so it cannot come back: do check 3 first.")
     recovered = [i for i in _went_to(cloud, "OK")
                  if json.loads(i["HistoryData"])["oldState"]["stateValue"] == "ALARM"]
     if alarm["StateValue"] == "ALARM" or not recovered:
-        raise Wrong(f"{name} is {alarm['StateValue']}, not back to OK from ALARM. Silence does "
-                    "not clear it (DynamoDB alarms ignore missing data): upload one file, let "
-                    "that minute end (verify.pass_time(cloud, minutes=1)), and check again.")
+        raise Wrong(f"{name} is still in {alarm['StateValue']}, not back to OK. "
+                    "Silence does not clear it (DynamoDB alarms ignore missing data): upload one "
+                    "file, let that minute end (verify.pass_time(cloud, minutes=1)), and check "
+                    "again.")
     mail = _email_with(cloud, OK_SUBJECT.format(name=name))
     where = f"the email '{mail['subject']}' arrived" if mail else "SNS was notified"
     return f"{name} went from ALARM back to OK and {where}."

@@ -1,4 +1,4 @@
-"""Exercises of lesson 08 · Metrics and charts: reading a per-minute frame, and the Free Tier table."""
+"""Exercises of lesson 08 · Metrics and charts: a per-minute frame, and the Free Tier table."""
 
 from __future__ import annotations
 
