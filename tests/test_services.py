@@ -316,3 +316,16 @@ def test_invoke_returns_the_runs_request_id_and_result(lab_moto):
 def test_invoking_a_missing_function_names_lesson_04(lab_moto):
     with pytest.raises(lab.MissingResource, match="run notebook 04_lambda_function"):
         awslambda.invoke(lab_moto, {})
+
+
+def test_a_repeated_statement_id_is_refused_as_aws_does(lab_moto):
+    lab_moto.build_pipeline(quiet=True)
+    client = lab_moto.client("lambda")
+    with pytest.raises(client.exceptions.ResourceConflictException,
+                       match=r"The statement id \(s3-invoke-.*\) provided already exists"):
+        client.add_permission(
+            FunctionName=lab_moto.names.function, StatementId=s3.permission_statement_id(lab_moto),
+            Action="lambda:InvokeFunction", Principal="s3.amazonaws.com")
+    policy = json.loads(client.get_policy(FunctionName=lab_moto.names.function)["Policy"])
+    assert len(policy["Statement"]) == 1
+    assert s3.allow_s3_to_invoke(lab_moto) is False

@@ -17,7 +17,7 @@ from lab.errors import LabError
 from lab.localcloud import hooks
 from lab.localcloud.clock import Clock
 
-BEHAVIOURS = ("runtime", "events", "capacity", "alarms", "mail", "ttl", "ownership")
+BEHAVIOURS = ("runtime", "events", "capacity", "alarms", "mail", "ttl", "ownership", "policies")
 
 
 class LocalCloud:
