@@ -1,0 +1,65 @@
+"""Reliability · idempotent lessons: each runs twice in a row in a fresh kernel, under the network guard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from lab import reliability
+from lab.workbook import lessons
+
+PATHS = lessons()
+FULL = reliability.sizes() == reliability.FULL
+
+
+def _code_cells(stem: str) -> int:
+    path = next(path for path in PATHS if path.stem == stem)
+    return sum(1 for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code")
+
+
+@pytest.mark.slow
+def test_every_lesson_runs_twice_in_a_fresh_kernel_opening_no_connection_and_leaving_nothing():
+    assert PATHS, "no lesson notebooks in notebooks/"
+    runs = reliability.run_kernels(reliability.kernel_plan(PATHS, full=FULL))
+    for run in runs:
+        where = ", ".join(run["notebooks"])
+        assert run["error"] is None, f"{where}: {run['error']}"
+        assert run["attempts"] == [], f"{where} tried to reach the network: {run['attempts']}"
+        assert (run["left"], run["left_by_service"]) == (0, {}), f"{where} left {run['left_by_service']}"
+        assert run["second_teardown_deleted"] == 0
+        assert run["cells"] == 2 * sum(_code_cells(stem) for stem in run["notebooks"])  # all ran, twice
+        print(f"{where}: {run['cells']} cells in {run['seconds']} s")
+    assert {stem for run in runs for stem in run["notebooks"]} == {path.stem for path in PATHS}
+
+
+def test_the_sample_plan_runs_every_lesson_once_in_two_kernels_and_the_full_plan_each_alone_too():
+    paths = [Path(f"{n:02d}_lesson.ipynb") for n in range(11)]
+    sample = reliability.kernel_plan(paths, full=False)
+    assert sample == [paths[:6], paths[6:]]
+    full = reliability.kernel_plan(paths, full=True)
+    assert full == [[path] for path in paths] + [paths]
+    assert reliability.kernel_plan(paths[:1], full=False) == [paths[:1]]
+    assert reliability.kernel_plan(paths[:1], full=True) == [paths[:1]]
+
+
+def test_a_kernel_run_reports_the_failing_cell_every_connection_and_what_was_left(tmp_path):
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# A lesson with three mistakes"),
+        nbformat.v4.new_code_cell("from lab import connect\ncloud = connect()\n"
+                                  "cloud.client('sqs').create_queue(QueueName='left-behind')"),
+        nbformat.v4.new_code_cell("import socket\ntry:\n    socket.create_connection(('192.0.2.1', 443), timeout=1)\n"
+                                  "except OSError:\n    pass"),
+        nbformat.v4.new_code_cell("import os\nassert 'ONCE' not in os.environ, 'not idempotent'\n"
+                                  "os.environ['ONCE'] = '1'"),
+    ])
+    path = tmp_path / "99_mistakes.ipynb"
+    nbformat.write(notebook, path)
+    run = reliability.run_notebooks([path])
+    assert run["error"] == "99_mistakes.ipynb, run 2, cell 4: AssertionError: not idempotent"
+    assert run["cells"] == 5  # three in the first run, two in the second before the failure
+    assert run["attempts"] == ["lookup 192.0.2.1", "lookup 192.0.2.1"]
+    assert run["left"] == 1
+    assert run["left_by_service"] == {"sqs queues": ["https://sqs.us-east-1.amazonaws.com/123456789012/left-behind"]}
+    assert run["notebooks"] == ["99_mistakes"]
