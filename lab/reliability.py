@@ -13,20 +13,17 @@ import collections
 import contextlib
 import datetime as dt
 import io
-import ipaddress
 import json
 import os
 import re
-import socket
 import sys
 import time
 import zipfile
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus
 
-from lab import awslambda, dynamodb, logs, s3
+from lab import awslambda, dynamodb, logs, reliability_kernels as kernels, s3
 from lab.connection import Lab
 
 SAMPLE = {"key_examples": 25, "malformed_examples": 15, "burst": 25, "good": 9, "poison": 3,
@@ -43,23 +40,15 @@ LAMBDA_ATTEMPTS = 3  # the first try and Lambda's two async retries
 # mode, the default, sleeps a random 0-1 s then 0-2 s of real time), then Lambda's retries take over.
 SDK_RETRIES = {"AWS_RETRY_MODE": "legacy", "AWS_MAX_ATTEMPTS": "3"}
 SDK_ATTEMPTS = 3
-REAL_LOOKING_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
-    "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-    "AWS_SESSION_TOKEN": "IQoJb3JpZ2luX2VjEXAMPLE",
-    "AWS_PROFILE": "production",
-    "AWS_DEFAULT_REGION": "eu-west-1",
-}
 TIMEOUT_LINE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z [0-9a-f-]{36} "
                           r"Task timed out after \d+\.\d\d seconds")
 
 # The test-only function variant: the real handler code plus faults chosen by the object key.
-FAULT_SOURCE = '''"""A test-only variant of S3ToDynamoProcessor deployed by lab.reliability, never by a lesson.
+FAULT_SOURCE = '''"""A test-only variant of S3ToDynamoProcessor, deployed by lab.reliability and never by a lesson.
 
-It loads the real handler shipped next to it and injects faults by key: a key starting with
-poison/ raises PoisonFile before anything is stored; a key starting with slow/ is stored, then
-the run outlasts the function's timeout (only when this run stored it: a retry finds the item
-already stored, and returns).
+It loads the real handler shipped next to it. A key starting with poison/ raises PoisonFile
+before anything is stored; a key starting with slow/ is stored, then the run outlasts the
+function's timeout (only when this run stored it: a retry finds the item, and returns).
 """
 import importlib.util
 import sys
@@ -77,18 +66,15 @@ class PoisonFile(Exception):
     """This test handler refuses the object."""
 
 
-def _keys(event):
-    keys = []
-    for record in real.records_of(event):
-        try:
-            keys.append(real.parse_record(record).key)
-        except real.SkipRecord:
-            pass
-    return keys
+def _key(record):
+    try:
+        return real.parse_record(record).key
+    except real.SkipRecord:
+        return ""
 
 
 def lambda_handler(event, context):
-    keys = _keys(event)
+    keys = [_key(record) for record in real.records_of(event)]
     poison = [key for key in keys if key.startswith("poison/")]
     if poison:
         raise PoisonFile(f"refusing {poison[0]!r}, a poison file of the reliability suite")
@@ -103,75 +89,6 @@ def lambda_handler(event, context):
 def sizes() -> dict[str, int]:
     """The scenario sizes: CI's bounded sample, or the full run when ``EVENTLAB_FULL=1``."""
     return dict(FULL if os.environ.get("EVENTLAB_FULL") == "1" else SAMPLE)
-
-
-# -- safety: a network guard -------------------------------------------------------------------
-
-def _is_loopback(host: Any) -> bool:
-    text = str(host).split("%")[0]
-    try:
-        return ipaddress.ip_address(text).is_loopback
-    except ValueError:
-        return text == "localhost"
-
-
-class NetworkGuard:
-    """Refuse and record every DNS lookup and connection that is not to loopback.
-
-    Use as a context manager, or ``start()``/``stop()`` (a notebook kernel starts it in a
-    first cell). ``attempts`` lists what was refused.
-    """
-
-    def __init__(self) -> None:
-        self.attempts: list[str] = []
-        self._saved: tuple[Any, Any, Any] | None = None
-
-    def start(self) -> NetworkGuard:
-        """Patch ``socket`` so that non-loopback lookups and connections raise OSError."""
-        if self._saved is not None:
-            return self
-        lookup, connect, connect_ex = socket.getaddrinfo, socket.socket.connect, socket.socket.connect_ex
-        self._saved = (lookup, connect, connect_ex)
-        attempts = self.attempts
-
-        def guarded_lookup(host: Any, *args: Any, **kwargs: Any) -> Any:
-            if host is not None and not _is_loopback(host):
-                attempts.append(f"lookup {host}")
-                raise OSError(f"the reliability suite blocked a lookup of {host}")
-            return lookup(host, *args, **kwargs)
-
-        def refused(address: Any) -> bool:
-            if isinstance(address, tuple) and not _is_loopback(address[0]):
-                attempts.append(f"connect {address[0]}:{address[1]}")
-                return True
-            return False
-
-        def guarded_connect(sock: socket.socket, address: Any) -> Any:
-            if refused(address):
-                raise OSError(f"the reliability suite blocked a connection to {address}")
-            return connect(sock, address)
-
-        def guarded_connect_ex(sock: socket.socket, address: Any) -> Any:
-            if refused(address):
-                raise OSError(f"the reliability suite blocked a connection to {address}")
-            return connect_ex(sock, address)
-
-        socket.getaddrinfo = guarded_lookup  # type: ignore[assignment]
-        socket.socket.connect = guarded_connect  # type: ignore[method-assign]
-        socket.socket.connect_ex = guarded_connect_ex  # type: ignore[method-assign]
-        return self
-
-    def stop(self) -> None:
-        """Put ``socket`` back as it was."""
-        if self._saved is not None:
-            socket.getaddrinfo, socket.socket.connect, socket.socket.connect_ex = self._saved
-            self._saved = None
-
-    def __enter__(self) -> NetworkGuard:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 # -- a lab to test ----------------------------------------------------------------------------
@@ -236,7 +153,7 @@ def key_strategy() -> Any:
     characters = st.characters(blacklist_categories=("Cs", "Cc"))
     pieces = st.lists(st.one_of(awkward, st.text(characters, min_size=1, max_size=8)),
                       min_size=1, max_size=12).map("".join)
-    at_limit = pieces.map(lambda key: _pad_to_limit(key))
+    at_limit = pieces.map(_pad_to_limit)
     return st.one_of(pieces, at_limit).filter(
         lambda key: 0 < len(key.encode("utf-8")) <= S3_KEY_LIMIT and not MOTO_MISREAD_KEY.match(key))
 
@@ -680,152 +597,6 @@ def cleanup(lab: Lab) -> dict[str, Any]:
             "second_teardown_deleted": len(second["deleted"])}
 
 
-# -- 3 and 5. notebooks: twice in a fresh kernel, under the network guard ------------------------
-
-MARKER = "EVENTLAB-RELIABILITY "
-GUARD_CELL = f"""\
-import os as _os
-_os.environ.update({REAL_LOOKING_CREDENTIALS!r})
-from lab.reliability import NetworkGuard as _NetworkGuard
-_eventlab_guard = _NetworkGuard().start()
-"""
-PROBE_CELL = f"""\
-import json as _json
-from lab import connect as _connect
-from lab.reliability import cleanup as _cleanup
-_eventlab_guard.stop()
-_report = dict(_cleanup(_connect("moto", quiet=True)), attempts=_eventlab_guard.attempts)
-print({MARKER!r} + _json.dumps(_report))
-"""
-
-
-def _fresh_kernel(cells: list[Any], *, cwd: Path, timeout: int = 600) -> tuple[int, Any]:
-    """Execute ``cells`` in order in a new kernel until one fails; the last cell (a probe) always runs.
-
-    Returns how many ran without error (the probe excluded) and the CellExecutionError, if any.
-    """
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-
-    notebook = nbformat.v4.new_notebook(cells=cells)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(cwd)}})
-    done, failure = 0, None
-    with client.setup_kernel():
-        try:
-            for index, cell in enumerate(cells[:-1]):
-                client.execute_cell(cell, index)
-                done += 1
-        except CellExecutionError as error:
-            failure = error
-        client.execute_cell(cells[-1], len(cells) - 1)
-    return done, failure
-
-
-def _printed(cell: Any) -> str:
-    return "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
-
-
-def run_notebooks(paths: list[Path], *, repeat: int = 2) -> dict[str, Any]:
-    """In ONE fresh kernel: the guard, each notebook's code cells ``repeat`` times in a row, then teardown.
-
-    With one notebook this proves it runs alone in a fresh kernel and again in the same kernel;
-    with the whole workbook it is a learner's full run. Real-looking credentials are in the
-    kernel's environment and every non-loopback connection is refused and recorded.
-
-    Returns ``notebooks``, ``cells`` (run without error), ``error`` (where the first failure
-    was), ``seconds``, the :func:`cleanup` figures and ``attempts`` (refused connections).
-    """
-    import copy
-
-    import nbformat
-
-    started = time.perf_counter()
-    cells, places = [nbformat.v4.new_code_cell(GUARD_CELL)], [("guard cell", 1, 1)]
-    for path in paths:
-        notebook = nbformat.read(path, as_version=4)
-        for run in range(1, repeat + 1):
-            for number, cell in enumerate(notebook.cells, 1):
-                if cell.cell_type == "code":
-                    cells.append(copy.deepcopy(cell))
-                    cells[-1]["id"] = f"cell-{len(cells)}"  # ids are unique within a notebook
-                    places.append((path.name, run, number))
-    cells.append(nbformat.v4.new_code_cell(PROBE_CELL))
-    done, failure = _fresh_kernel(cells, cwd=paths[0].parent)
-    error = None
-    if failure is not None:
-        name, run, number = places[done]
-        error = f"{name}, run {run}, cell {number}: {failure.ename}: {failure.evalue}"
-    text = _printed(cells[-1])
-    report = next((json.loads(line[len(MARKER):]) for line in text.splitlines()
-                   if line.startswith(MARKER)), {"probe": text[-500:]})
-    return {"notebooks": [p.stem for p in paths], "cells": max(0, done - 1), "error": error, **report,
-            "seconds": round(time.perf_counter() - started, 1)}
-
-
-# What a learner who skipped a lesson might run, and what the answer must name.
-MISTAKES = (
-    ("s3.upload(cloud, 'notes.txt', 'hello')", "run notebook 05_s3_trigger first"),
-    ("dynamodb.scan_items(cloud)", "run notebook 02_dynamodb_table first"),
-    ("awslambda.invoke(cloud, {'Records': []})", "run notebook 04_lambda_function first"),
-    ("awslambda.ensure_function(cloud)", "run notebook 03_iam_role first"),
-    ("s3.ensure_trigger(cloud)", "run notebook 04_lambda_function first"),
-    ("alarms.ensure_alarms(cloud)", "run notebook 01_sns_alerts_topic first"),
-    ("connect('aws')", "set EVENTLAB_ALLOW_REAL_AWS=1"),
-)
-MISTAKES_SETUP = """_os.environ.pop("EVENTLAB_ALLOW_REAL_AWS", None)
-from lab import alarms, awslambda, connect, dynamodb, s3
-cloud = connect()
-"""
-
-
-def learner_mistakes() -> dict[str, Any]:
-    """Run :data:`MISTAKES` in a fresh kernel under the guard; each must print one ✗ sentence.
-
-    Returns ``mistakes``, ``sentences`` (answered with one ✗ line containing the expected
-    words and no traceback), ``outputs`` (what each printed) and ``attempts``.
-    """
-    import nbformat
-
-    cells = [nbformat.v4.new_code_cell(GUARD_CELL), nbformat.v4.new_code_cell(MISTAKES_SETUP)]
-    # Tagged: the kernel reports the (friendly) exception; what matters is what the learner sees.
-    cells += [nbformat.v4.new_code_cell(code, metadata={"tags": ["raises-exception"]})
-              for code, _ in MISTAKES]
-    cells.append(nbformat.v4.new_code_cell(f"print({MARKER!r} + str(len(_eventlab_guard.attempts)))"))
-    done, failure = _fresh_kernel(cells, cwd=Path.cwd())
-    answers = [_printed(cell) + "".join(f"[{o.get('output_type')} output: {o.get('ename')}]"
-                                        for o in cell.outputs if o.get("output_type") != "stream")
-               for cell in cells[2:-1]]
-    good = [answer.startswith("✗ ") and answer.count("\n") == 1 and words in answer
-            and "Traceback" not in answer for answer, (_, words) in zip(answers, MISTAKES)]
-    attempts = _printed(cells[-1]).strip().removeprefix(MARKER)
-    return {"mistakes": len(MISTAKES), "sentences": sum(good), "outputs": answers,
-            "attempts": int(attempts) if attempts.isdigit() else -1,
-            "error": None if failure is None else f"{failure.ename}: {failure.evalue}"}
-
-
-def kernel_plan(paths: list[Path], *, full: bool) -> list[list[Path]]:
-    """The kernels to start, each with the notebooks it runs twice in a row.
-
-    Sample (CI): the workbook in two halves, one fresh kernel each — every lesson runs twice in
-    one kernel, the first of each half alone in a fresh kernel (nbval runs each one alone too).
-    Full: every lesson alone in its own fresh kernel, then the whole workbook in one kernel.
-    """
-    if full:
-        return [[path] for path in paths] + ([list(paths)] if len(paths) > 1 else [])
-    half = (len(paths) + 1) // 2
-    return [group for group in (list(paths[:half]), list(paths[half:])) if group]
-
-
-def run_kernels(groups: list[list[Path]], *, repeat: int = 2) -> list[dict[str, Any]]:
-    """:func:`run_notebooks` for each group, two kernels at a time (the machine has two cores)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return list(pool.map(lambda group: run_notebooks(group, repeat=repeat), groups))
-
-
 # -- 6. the figure report ----------------------------------------------------------------------
 
 def _given(strategy: Any, examples: int, check: Any) -> None:
@@ -836,48 +607,36 @@ def _given(strategy: Any, examples: int, check: Any) -> None:
              suppress_health_check=list(HealthCheck))(given(strategy)(check))()
 
 
-def fuzz_keys(lab: Lab, examples: int) -> dict[str, Any]:
-    """:func:`upload_keys` on ``examples`` generated batches of 1–6 distinct keys; the totals."""
+def fuzz(lab: Lab, what: str, examples: int) -> dict[str, Any]:
+    """Run ``"keys"`` (:func:`upload_keys`, batches of 1–6 keys) or ``"records"``
+    (:func:`malformed_batch`, batches of 1–10 records) on generated examples; the summed figures."""
     from hypothesis import strategies as st
 
     totals: collections.Counter[str] = collections.Counter()
 
-    def check(keys: list[str]) -> None:
-        figures = upload_keys(lab, keys)
-        totals["longest_bytes"] = max(totals["longest_bytes"], figures.pop("longest_bytes"))
+    def check(batch: list[Any]) -> None:
+        totals["batches"] += 1
+        if what == "keys":
+            figures = upload_keys(lab, batch)
+            totals["longest_bytes"] = max(totals["longest_bytes"], figures.pop("longest_bytes"))
+        else:
+            figures = malformed_batch(lab, batch, serial=totals["batches"])
+            figures["unexplained"] = len(figures["unexplained"])
+            del figures["reported_skipped"], figures["reported_stored"]
         totals.update(figures)
 
-    _given(st.lists(key_strategy(), min_size=1, max_size=6, unique=True), examples, check)
+    strategy = (st.lists(key_strategy(), min_size=1, max_size=6, unique=True) if what == "keys" else
+                st.lists(st.one_of(st.none(), malformed_record_strategy()), min_size=1, max_size=10))
+    _given(strategy, examples, check)
     return dict(totals)
-
-
-def fuzz_batches(lab: Lab, examples: int) -> dict[str, Any]:
-    """:func:`malformed_batch` on ``examples`` generated batches of 1–10 records; the totals."""
-    from hypothesis import strategies as st
-
-    totals: collections.Counter[str] = collections.Counter()
-
-    def check(slots: list[Any]) -> None:
-        totals["batches"] += 1
-        figures = malformed_batch(lab, slots, serial=totals["batches"])
-        figures["unexplained"] = len(figures["unexplained"])
-        totals.update({k: v for k, v in figures.items() if k in CHECKED_BATCH_FIGURES})
-
-    _given(st.lists(st.one_of(st.none(), malformed_record_strategy()), min_size=1, max_size=10),
-           examples, check)
-    return dict(totals)
-
-
-CHECKED_BATCH_FIGURES = ("records", "good", "malformed", "crashes", "stored", "lost", "duplicates",
-                         "logged", "unexplained")
 
 
 def run_all(size: dict[str, int]) -> dict[str, dict[str, Any]]:
     """Every in-process scenario at ``size`` on one lab, in order, then cleanup; each with its seconds."""
     lab = fresh_lab()
     scenarios = {
-        "keys fuzzed": lambda: fuzz_keys(lab, size["key_examples"]),
-        "malformed records": lambda: fuzz_batches(lab, size["malformed_examples"]),
+        "keys fuzzed": lambda: fuzz(lab, "keys", size["key_examples"]),
+        "malformed records": lambda: fuzz(lab, "records", size["malformed_examples"]),
         "throttled burst": lambda: throttle_burst(lab, uploads=size["burst"]),
         "poison files": lambda: poison_files(lab, good=size["good"], poison=size["poison"]),
         "duplicate deliveries": lambda: duplicate_deliveries(
@@ -894,7 +653,7 @@ def _timed(scenario: Any) -> dict[str, Any]:
 
 
 def notebook_figures(runs: list[dict[str, Any]], lessons: int) -> dict[str, Any]:
-    """The kernels' results (see :func:`run_notebooks`) summed for the report."""
+    """The kernels' results (see :func:`lab.reliability_kernels.run_notebooks`) summed for the report."""
     return {"lessons": lessons, "kernels": len(runs), "cells": sum(r["cells"] for r in runs),
             "failed": sum(1 for r in runs if r["error"]),
             "left": sum(r.get("left", 1) for r in runs),
@@ -995,21 +754,6 @@ def report(results: dict[str, dict[str, Any]], network_attempts: int) -> tuple[s
     return "\n".join(lines), ok
 
 
-@contextlib.contextmanager
-def real_looking_credentials() -> Iterator[None]:
-    """Real-looking AWS credentials and profile in the environment; the previous values after."""
-    saved = {name: os.environ.get(name) for name in REAL_LOOKING_CREDENTIALS}
-    os.environ.update(REAL_LOOKING_CREDENTIALS)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def main() -> int:
     """``eventlab reliability``: run every scenario, print what was tried and what held; 1 if any failed."""
     from lab import mock
@@ -1024,14 +768,14 @@ def main() -> int:
     print("Reliability figures, " + ("full sizes" if size == FULL else
                                      "CI sample sizes (EVENTLAB_FULL=1 for the full sizes)"), flush=True)
     started = time.perf_counter()
-    with real_looking_credentials():
-        with NetworkGuard() as guard:
+    with kernels.real_looking_credentials():
+        with kernels.NetworkGuard() as guard:
             results = run_all(size)
             mock.stop()
-        results["learner mistakes"] = _timed(learner_mistakes)
+        results["learner mistakes"] = _timed(kernels.learner_mistakes)
         paths = lessons()
         results["notebooks"] = _timed(lambda: notebook_figures(
-            run_kernels(kernel_plan(paths, full=size == FULL)) if paths else [], len(paths)))
+            kernels.run_kernels(kernels.kernel_plan(paths, full=size == FULL)) if paths else [], len(paths)))
     text, ok = report(results, len(guard.attempts))
     print(text)
     for error in results["notebooks"]["errors"]:

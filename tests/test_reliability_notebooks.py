@@ -8,6 +8,7 @@ import nbformat
 import pytest
 
 from lab import reliability
+from lab import reliability_kernels as kernels
 from lab.workbook import lessons
 
 PATHS = lessons()
@@ -22,7 +23,7 @@ def _code_cells(stem: str) -> int:
 @pytest.mark.slow
 def test_every_lesson_runs_twice_in_a_fresh_kernel_opening_no_connection_and_leaving_nothing():
     assert PATHS, "no lesson notebooks in notebooks/"
-    runs = reliability.run_kernels(reliability.kernel_plan(PATHS, full=FULL))
+    runs = kernels.run_kernels(kernels.kernel_plan(PATHS, full=FULL))
     for run in runs:
         where = ", ".join(run["notebooks"])
         assert run["error"] is None, f"{where}: {run['error']}"
@@ -36,12 +37,12 @@ def test_every_lesson_runs_twice_in_a_fresh_kernel_opening_no_connection_and_lea
 
 def test_the_sample_plan_runs_every_lesson_once_in_two_kernels_and_the_full_plan_each_alone_too():
     paths = [Path(f"{n:02d}_lesson.ipynb") for n in range(11)]
-    sample = reliability.kernel_plan(paths, full=False)
+    sample = kernels.kernel_plan(paths, full=False)
     assert sample == [paths[:6], paths[6:]]
-    full = reliability.kernel_plan(paths, full=True)
+    full = kernels.kernel_plan(paths, full=True)
     assert full == [[path] for path in paths] + [paths]
-    assert reliability.kernel_plan(paths[:1], full=False) == [paths[:1]]
-    assert reliability.kernel_plan(paths[:1], full=True) == [paths[:1]]
+    assert kernels.kernel_plan(paths[:1], full=False) == [paths[:1]]
+    assert kernels.kernel_plan(paths[:1], full=True) == [paths[:1]]
 
 
 def test_a_kernel_run_reports_the_failing_cell_every_connection_and_what_was_left(tmp_path):
@@ -56,7 +57,7 @@ def test_a_kernel_run_reports_the_failing_cell_every_connection_and_what_was_lef
     ])
     path = tmp_path / "99_mistakes.ipynb"
     nbformat.write(notebook, path)
-    run = reliability.run_notebooks([path])
+    run = kernels.run_notebooks([path])
     assert run["error"] == "99_mistakes.ipynb, run 2, cell 4: AssertionError: not idempotent"
     assert run["cells"] == 5  # three in the first run, two in the second before the failure
     assert run["attempts"] == ["lookup 192.0.2.1", "lookup 192.0.2.1"]

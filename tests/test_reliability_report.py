@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from lab import cli, reliability, workbook
+from lab import reliability_kernels as kernels
 
 GOOD = {
     "keys fuzzed": {"keys": 10, "longest_bytes": 1024, "stored": 10, "lost": 0, "duplicates": 0,
@@ -103,9 +104,9 @@ def scenarios(monkeypatch):
     results = {name: dict(GOOD[name]) for name in IN_PROCESS}
     monkeypatch.delenv("EVENTLAB_FULL", raising=False)
     monkeypatch.setattr(reliability, "run_all", lambda size: results)
-    monkeypatch.setattr(reliability, "learner_mistakes", lambda: dict(GOOD["learner mistakes"]))
+    monkeypatch.setattr(kernels, "learner_mistakes", lambda: dict(GOOD["learner mistakes"]))
     monkeypatch.setattr(workbook, "lessons", lambda: ["00_a", "01_b"])
-    monkeypatch.setattr(reliability, "run_kernels", lambda groups: [
+    monkeypatch.setattr(kernels, "run_kernels", lambda groups: [
         {"cells": 10, "error": None, "left": 0, "attempts": [], "seconds": 1.0} for _ in groups])
     return results
 

@@ -11,12 +11,13 @@ import pytest
 
 import lab as package
 from lab import mock, reliability
+from lab import reliability_kernels as kernels
 from lab.workbook import lessons
 
 
 @pytest.fixture
 def guard():
-    with reliability.NetworkGuard() as network:
+    with kernels.NetworkGuard() as network:
         yield network
 
 
@@ -40,7 +41,7 @@ def test_the_guard_lets_loopback_through_and_puts_socket_back():
     server = socket.create_server(("127.0.0.1", 0))
     accepted = threading.Thread(target=lambda: server.accept()[0].close(), daemon=True)
     accepted.start()
-    with reliability.NetworkGuard() as network:
+    with kernels.NetworkGuard() as network:
         assert (socket.getaddrinfo, socket.socket.connect) != originals[:2]
         with socket.create_connection(server.getsockname(), timeout=5):
             pass
@@ -52,7 +53,7 @@ def test_the_guard_lets_loopback_through_and_puts_socket_back():
 
 
 def test_the_pipeline_under_real_looking_credentials_opens_no_connection(guard):
-    with reliability.real_looking_credentials():
+    with kernels.real_looking_credentials():
         lab = reliability.fresh_lab()
         try:
             assert os.environ["AWS_ACCESS_KEY_ID"] == "testing"  # the mock's, never the caller's
@@ -62,7 +63,7 @@ def test_the_pipeline_under_real_looking_credentials_opens_no_connection(guard):
             assert lab.teardown(quiet=True)["deleted"]
         finally:
             mock.stop()
-        assert os.environ["AWS_ACCESS_KEY_ID"] == reliability.REAL_LOOKING_CREDENTIALS["AWS_ACCESS_KEY_ID"]
+        assert os.environ["AWS_ACCESS_KEY_ID"] == kernels.REAL_LOOKING_CREDENTIALS["AWS_ACCESS_KEY_ID"]
         assert os.environ["AWS_PROFILE"] == "production"
     assert guard.attempts == []
 
@@ -71,7 +72,7 @@ def test_the_aws_backend_refuses_without_the_opt_in_and_sends_nothing(guard, mon
     mock.stop()
     monkeypatch.delenv("EVENTLAB_ALLOW_REAL_AWS", raising=False)
     monkeypatch.setenv("EVENTLAB_BACKEND", "aws")
-    with reliability.real_looking_credentials():
+    with kernels.real_looking_credentials():
         with pytest.raises(package.RealAwsNotAllowed) as refused:
             package.connect()
     message = str(refused.value)
@@ -83,7 +84,7 @@ def test_the_aws_backend_refuses_without_the_opt_in_and_sends_nothing(guard, mon
 def test_real_looking_credentials_are_restored_exactly(monkeypatch):
     monkeypatch.setenv("AWS_PROFILE", "mine")
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
-    with reliability.real_looking_credentials():
+    with kernels.real_looking_credentials():
         assert os.environ["AWS_PROFILE"] == "production"
         assert os.environ["AWS_SESSION_TOKEN"] == "IQoJb3JpZ2luX2VjEXAMPLE"
     assert os.environ["AWS_PROFILE"] == "mine"
@@ -92,19 +93,19 @@ def test_real_looking_credentials_are_restored_exactly(monkeypatch):
 
 @pytest.mark.slow
 def test_a_learner_who_skipped_a_lesson_gets_one_sentence_naming_it_not_a_traceback():
-    figures = reliability.learner_mistakes()
+    figures = kernels.learner_mistakes()
     assert figures["error"] is None and figures["attempts"] == 0
-    for (code, words), shown in zip(reliability.MISTAKES, figures["outputs"]):
+    for (code, words), shown in zip(kernels.MISTAKES, figures["outputs"]):
         # One line, a sentence for people (no exception class name), nothing else shown.
         assert re.fullmatch(r"✗ The [^\n]+\.\n", shown), (code, shown)
         assert words in shown, (code, shown)
-    assert figures["sentences"] == figures["mistakes"] == len(reliability.MISTAKES)
+    assert figures["sentences"] == figures["mistakes"] == len(kernels.MISTAKES)
     assert reliability.held("learner mistakes", figures)
 
 
 def test_every_lesson_a_sentence_names_exists():
     named = {re.search(r"run notebook (\S+) first", words).group(1)
-             for _, words in reliability.MISTAKES if "run notebook" in words}
+             for _, words in kernels.MISTAKES if "run notebook" in words}
     assert named == {"01_sns_alerts_topic", "02_dynamodb_table", "03_iam_role", "04_lambda_function",
                      "05_s3_trigger"}
     assert named <= {path.stem for path in lessons()}
