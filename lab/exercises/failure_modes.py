@@ -1,4 +1,4 @@
-"""Exercises of lesson 10 · Failure modes: a throttled burst, a poison event, a duplicate delivery, TTL."""
+"""Exercises of lesson 10 · Failure modes: a throttled burst, a poison event, duplicates, TTL."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def _went_to_alarm(cloud: Lab, name: str) -> bool:
 
 
 def _throttled(cloud: Any) -> str:
-    """Pass when the throttle alarm went to ALARM, its email arrived, and the table is back to 5 WCU."""
+    """Pass when the throttle alarm fired, its email arrived, and the table is back to 5 WCU."""
     cloud = _require_lab(cloud)
     name = cloud.names.throttle_alarm
     if alarms.get_alarm(cloud, name) is None:
@@ -190,7 +190,7 @@ def _stream_records(cloud: Lab) -> list[dict[str, Any]]:
 
 
 def _ttl_expired(cloud: Any) -> str:
-    """Pass when no expired item is left and the stream names the DynamoDB service as the deleter."""
+    """Pass when no expired item is left and the stream names DynamoDB itself as the deleter."""
     cloud = _require_lab(cloud)
     now = cloud.clock.now() if cloud.is_local else dt.datetime.now(dt.timezone.utc)
     expired = [item for item in dynamodb.scan_items(cloud)
@@ -209,7 +209,7 @@ def _ttl_expired(cloud: Any) -> str:
 
 
 def _cleaned_up(cloud: Any) -> str:
-    """Pass when the pipeline is as lesson 07 left it: no queue, policy or invoke config of lesson 10."""
+    """Pass when the queue, inline policy and invoke config of lesson 10 are gone again."""
     cloud = _require_lab(cloud)
     name = cloud.names.function
     if _event_invoke_config(cloud) is not None:
