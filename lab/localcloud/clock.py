@@ -50,15 +50,31 @@ class Clock:
     def advance(self, delta: dt.timedelta | None = None, **kwargs: float) -> dt.datetime:
         """Move the clock forward (``advance(minutes=5)``) and run what became due.
 
-        Keyword arguments are those of ``datetime.timedelta``. Returns the new time.
+        Keyword arguments are those of ``datetime.timedelta``. Scheduled tasks run in order, each
+        with the clock at its own time (a task scheduled at +1 min runs when the clock reads +1 min,
+        and what it schedules 2 min later runs within an advance of 3 min); the tickers run once,
+        at the end. Returns the new time.
         """
         step = (delta or dt.timedelta(0)) + dt.timedelta(**kwargs)
         if step < dt.timedelta(0):
             raise ValueError(f"The clock only moves forward; got {step}.")
         with self._lock:
-            self._offset += step
+            target = self._offset + step
+        while True:
+            with self._lock:
+                if not self._queue or self._queue[0][0] > self._real_now() + target:
+                    break
+                when = self._queue[0][0]
+                self._offset = max(self._offset, when - self._real_now())
+            self._run_tasks()
+        with self._lock:
+            self._offset = max(self._offset, target)
         self.run_due()
         return self.now()
+
+    @staticmethod
+    def _real_now() -> dt.datetime:
+        return dt.datetime.now(UTC)
 
     def call_at(self, when: dt.datetime, task: Callable[[], Any]) -> None:
         """Run ``task`` once the clock reaches ``when`` (at the next advance or ``run_due``)."""
@@ -83,9 +99,16 @@ class Clock:
 
         Re-entrant calls (a task that advances or reads the clock) do not run tasks twice.
         """
+        if self._run_tasks():
+            now = self.now()
+            for ticker in list(self._tickers):
+                ticker(now)
+
+    def _run_tasks(self) -> bool:
+        """Run the due tasks in order; False when already running (a re-entrant call)."""
         with self._lock:
             if self._running:
-                return
+                return False
             self._running = True
         try:
             while True:
@@ -94,9 +117,7 @@ class Clock:
                         break
                     _, _, task = heapq.heappop(self._queue)
                 task()
-            now = self.now()
-            for ticker in list(self._tickers):
-                ticker(now)
         finally:
             with self._lock:
                 self._running = False
+        return True
