@@ -184,18 +184,22 @@ def list_keys(lab: Lab, name: str | None = None) -> list[str]:
 
 
 def empty_bucket(lab: Lab, name: str | None = None) -> int:
-    """Delete every object version and delete marker; returns how many were deleted."""
+    """Delete every object version and delete marker; returns how many were deleted.
+
+    Everything is listed before anything is deleted: moto resumes a listing at the exact
+    version its marker names, so deleting page by page stopped it after the first 1000.
+    """
     name = name or lab.names.bucket
     client = lab.client("s3")
     deleted = 0
     with friendly(f"empty bucket {name}"):
-        for page in client.get_paginator("list_object_versions").paginate(Bucket=name):
-            batch = [{"Key": v["Key"], "VersionId": v["VersionId"]}
-                     for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
-            for start in range(0, len(batch), 1000):
-                chunk = batch[start:start + 1000]
-                client.delete_objects(Bucket=name, Delete={"Objects": chunk, "Quiet": True})
-                deleted += len(chunk)
+        batch = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                 for page in client.get_paginator("list_object_versions").paginate(Bucket=name)
+                 for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+        for start in range(0, len(batch), 1000):
+            chunk = batch[start:start + 1000]
+            client.delete_objects(Bucket=name, Delete={"Objects": chunk, "Quiet": True})
+            deleted += len(chunk)
     return deleted
 
 

@@ -66,3 +66,15 @@ def test_a_variant_needs_the_function_and_says_which_lesson_builds_it(lab_moto):
     with pytest.raises(MissingResource, match="run notebook 04_lambda_function first"):
         with reliability.function_variant(lab_moto, faults=True):
             pass
+
+
+def test_teardown_empties_a_bucket_of_more_than_one_listing_page(lab_moto):
+    # S3 lists at most 1000 versions a page; the full reliability run leaves about 1400 objects.
+    lab = lab_moto
+    lab.build_pipeline(quiet=True)
+    lab.client("s3").put_bucket_notification_configuration(Bucket=lab.names.bucket,
+                                                           NotificationConfiguration={})
+    for n in range(1001):
+        lab.client("s3").put_object(Bucket=lab.names.bucket, Key=f"page/{n:04d}", Body=b"")
+    assert f"bucket {lab.names.bucket} (1001 object versions)" in lab.teardown(quiet=True)["deleted"]
+    assert all(names == [] for names in reliability.inventory(lab).values())
