@@ -226,22 +226,28 @@ def learner_mistakes() -> dict[str, Any]:
             "error": None if failure is None else f"{failure.ename}: {failure.evalue}"}
 
 
-def kernel_plan(paths: list[Path], *, full: bool) -> list[list[Path]]:
+def kernel_plan(paths: list[Path], *, full: bool, parts: int = 3) -> list[list[Path]]:
     """The kernels to start, each with the notebooks it runs twice in a row.
 
-    Sample (CI): the workbook in two halves, one fresh kernel each — every lesson runs twice in
-    one kernel, the first of each half alone in a fresh kernel (nbval runs each one alone too).
+    Sample (CI): the workbook in ``parts`` consecutive parts, one fresh kernel each, so every
+    lesson runs twice in one kernel and the first of each part alone in a fresh one (nbval runs
+    each lesson alone too). Later lessons cost more (``prepare_lesson`` builds every earlier
+    step), so lesson ``n`` weighs ``n + 1`` and the parts shrink towards the end.
     Full: every lesson alone in its own fresh kernel, then the whole workbook in one kernel.
     """
     if full:
         return [[path] for path in paths] + ([list(paths)] if len(paths) > 1 else [])
-    half = (len(paths) + 1) // 2
-    return [group for group in (list(paths[:half]), list(paths[half:])) if group]
+    total = len(paths) * (len(paths) + 1) / 2
+    groups: list[list[Path]] = [[] for _ in range(parts)]
+    for n, path in enumerate(paths):
+        middle = (n + 1) ** 2 / 2  # the weight of the lessons before, plus half of this one's
+        groups[min(parts - 1, int(middle * parts / total))].append(path)
+    return [group for group in groups if group]
 
 
-def run_kernels(groups: list[list[Path]], *, repeat: int = 2) -> list[dict[str, Any]]:
-    """:func:`run_notebooks` for each group, two kernels at a time (the machine has two cores)."""
+def run_kernels(groups: list[list[Path]], *, repeat: int = 2, workers: int = 3) -> list[dict[str, Any]]:
+    """:func:`run_notebooks` for each group, ``workers`` kernels at a time (much of a run waits)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(lambda group: run_notebooks(group, repeat=repeat), groups))

@@ -35,14 +35,19 @@ def test_every_lesson_runs_twice_in_a_fresh_kernel_opening_no_connection_and_lea
     assert {stem for run in runs for stem in run["notebooks"]} == {path.stem for path in PATHS}
 
 
-def test_the_sample_plan_runs_every_lesson_once_in_two_kernels_and_the_full_plan_each_alone_too():
+def test_the_sample_plan_splits_the_workbook_in_three_parts_and_the_full_plan_runs_each_alone_too():
     paths = [Path(f"{n:02d}_lesson.ipynb") for n in range(11)]
-    sample = kernels.kernel_plan(paths, full=False)
-    assert sample == [paths[:6], paths[6:]]
-    full = kernels.kernel_plan(paths, full=True)
-    assert full == [[path] for path in paths] + [paths]
+    # Lesson n weighs n + 1 (it prepares every earlier step): the parts shrink towards the end.
+    assert kernels.kernel_plan(paths, full=False) == [paths[:6], paths[6:9], paths[9:]]
+    assert kernels.kernel_plan(paths[:3], full=False) == [[paths[0]], [paths[1]], [paths[2]]]
     assert kernels.kernel_plan(paths[:1], full=False) == [paths[:1]]
+    assert kernels.kernel_plan(paths, full=True) == [[path] for path in paths] + [paths]
     assert kernels.kernel_plan(paths[:1], full=True) == [paths[:1]]
+    for size in range(1, 30):
+        many = [Path(f"{n:02d}_lesson.ipynb") for n in range(size)]
+        plan = kernels.kernel_plan(many, full=False)
+        assert [path for group in plan for path in group] == many  # each once, in order
+        assert 1 <= len(plan) <= 3
 
 
 def test_a_kernel_run_reports_the_failing_cell_every_connection_and_what_was_left(tmp_path):
