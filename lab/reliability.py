@@ -1,4 +1,4 @@
-"""The reliability suite's scenarios: each proves a promise of the lab at a given size and returns figures.
+"""Reliability scenarios: each proves a promise of the lab at a given size and returns its figures.
 
 The lab promises that the pipeline never loses an upload, that mistakes get clear answers, that
 it never spends money by accident and that cleanup leaves nothing. Every scenario here runs on
@@ -23,7 +23,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import unquote_plus
 
-from lab import awslambda, dynamodb, logs, reliability_kernels as kernels, s3
+from lab import awslambda, dynamodb, logs, s3
+from lab import reliability_kernels as kernels
 from lab.connection import Lab
 
 SAMPLE = {"key_examples": 25, "malformed_examples": 15, "burst": 25, "good": 9, "poison": 3,
@@ -39,12 +40,12 @@ LAMBDA_ATTEMPTS = 3  # the first try and Lambda's two async retries
 # The throttle scenario's SDK retries: legacy mode retries DynamoDB after 50 and 100 ms (standard
 # mode, the default, sleeps a random 0-1 s then 0-2 s of real time), then Lambda's retries take over.
 SDK_RETRIES = {"AWS_RETRY_MODE": "legacy", "AWS_MAX_ATTEMPTS": "3"}
-SDK_ATTEMPTS = 3
+SDK_ATTEMPTS = int(SDK_RETRIES["AWS_MAX_ATTEMPTS"])
 TIMEOUT_LINE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z [0-9a-f-]{36} "
                           r"Task timed out after \d+\.\d\d seconds")
 
 # The test-only function variant: the real handler code plus faults chosen by the object key.
-FAULT_SOURCE = '''"""A test-only variant of S3ToDynamoProcessor, deployed by lab.reliability and never by a lesson.
+FAULT_SOURCE = '''"""A test-only S3ToDynamoProcessor, deployed by lab.reliability and never by a lesson.
 
 It loads the real handler shipped next to it. A key starting with poison/ raises PoisonFile
 before anything is stored; a key starting with slow/ is stored, then the run outlasts the
@@ -264,7 +265,8 @@ def good_record(lab: Lab, key: str, serial: int) -> dict[str, Any]:
     from lab.localcloud import events
 
     bucket = lab.names.bucket
-    occurrence = {"time": events.event_time(lab.clock.now()), "principal": events.requester_id(lab.account_id),
+    occurrence = {"time": events.event_time(lab.clock.now()),
+                  "principal": events.requester_id(lab.account_id),
                   "request_id": f"{serial:016X}", "host_id": f"reliability-{serial}",
                   "sequencer": f"{serial + (1 << 60):018X}"}
     return events.build_record(
@@ -475,12 +477,13 @@ def throttle_burst(lab: Lab, *, uploads: int) -> dict[str, Any]:
         "sdk_retries_that_succeeded": throttled - SDK_ATTEMPTS * runs["Errors"],
         "redriven": len(failures), "stored_after_redrive": after_redrive["stored"],
         "lost_after_redrive": after_redrive["lost"], "duplicates_after_redrive": after_redrive["duplicates"],
-        "throttle_alarm_emails": sum(1 for s in mails if s.startswith(f'ALARM: "{lab.names.throttle_alarm}"')),
+        "throttle_alarm_emails": sum(1 for subject in mails
+                                     if subject.startswith(f'ALARM: "{lab.names.throttle_alarm}"')),
     }
 
 
 def poison_files(lab: Lab, *, good: int, poison: int) -> dict[str, Any]:
-    """Uploads of which some the handler refuses: exactly those reach the on-failure queue after 3 attempts."""
+    """Uploads the handler partly refuses: exactly those reach the on-failure queue, after 3 attempts."""
     before = _lambda_metrics(lab)
     good_keys = [f"poison-run/{n:04d} fine.txt" for n in range(good)]
     poison_keys = [f"{POISON_PREFIX}{n:04d} bad+file.txt" for n in range(poison)]
@@ -494,8 +497,10 @@ def poison_files(lab: Lab, *, good: int, poison: int) -> dict[str, Any]:
         figures = reconcile(lab, keys, failures)
     runs = _delta(_lambda_metrics(lab), before)
     return {
-        **figures, "good": good, "poison": poison, "errors": runs["Errors"], "invocations": runs["Invocations"],
-        "failed_keys_match": sorted(k for r in failures for k in record_keys(r["requestPayload"])) == sorted(poison_keys),
+        **figures, "good": good, "poison": poison, "errors": runs["Errors"],
+        "invocations": runs["Invocations"],
+        "failed_keys_match": sorted(key for r in failures for key in record_keys(r["requestPayload"]))
+        == sorted(poison_keys),
         "attempts_per_failure": sorted({r["requestContext"]["approximateInvokeCount"] for r in failures}),
         "conditions": sorted({r["requestContext"]["condition"] for r in failures}),
         "error_types": sorted({(r.get("responsePayload") or {}).get("errorType", "") for r in failures}),
@@ -525,7 +530,8 @@ def duplicate_deliveries(lab: Lab, *, objects: int, deliveries: int) -> dict[str
                             if k in ("stored", "duplicates")})
         figures = reconcile(lab, keys, drain(lab, queues["OnFailure"]))
     return {**figures, "events_captured": len(events), "deliveries": objects * deliveries,
-            "redeliveries_answered_duplicate": answers["duplicates"], "redeliveries_stored": answers["stored"]}
+            "redeliveries_answered_duplicate": answers["duplicates"],
+            "redeliveries_stored": answers["stored"]}
 
 
 def handler_timeout(lab: Lab, *, good: int, slow: int) -> dict[str, Any]:
@@ -544,9 +550,11 @@ def handler_timeout(lab: Lab, *, good: int, slow: int) -> dict[str, Any]:
     runs = _delta(_lambda_metrics(lab), before)
     items = [item for item in dynamodb.scan_items(lab) if item["objectKey"] in set(keys)]
     intact = [item for item in items
-              if item["ttl"] == item["timestamp"] + awslambda.TTL_SECONDS and item["bucket"] == lab.names.bucket
+              if item["ttl"] == item["timestamp"] + awslambda.TTL_SECONDS
+              and item["bucket"] == lab.names.bucket
               and item["eventName"] == "ObjectCreated:Put" and item["size"] == len(b"slow or not")]
-    return {**figures, "slow": slow, "good": good, "timeout_lines": sum(1 for m in lines if TIMEOUT_LINE.fullmatch(m)),
+    return {**figures, "slow": slow, "good": good,
+            "timeout_lines": sum(1 for line in lines if TIMEOUT_LINE.fullmatch(line)),
             "errors": runs["Errors"], "invocations": runs["Invocations"], "intact_items": len(intact)}
 
 
@@ -574,7 +582,8 @@ def inventory(lab: Lab) -> dict[str, list[str]]:
         "s3 buckets": pages("s3", "list_buckets", "Buckets", "Name"),
         "dynamodb tables": pages("dynamodb", "list_tables", "TableNames", None),
         "lambda functions": pages("lambda", "list_functions", "Functions", "FunctionName"),
-        "lambda event source mappings": pages("lambda", "list_event_source_mappings", "EventSourceMappings", "UUID"),
+        "lambda event source mappings": pages("lambda", "list_event_source_mappings",
+                                              "EventSourceMappings", "UUID"),
         "logs log groups": pages("logs", "describe_log_groups", "logGroups", "logGroupName"),
         "iam roles": pages("iam", "list_roles", "Roles", "RoleName"),
         "iam policies": pages("iam", "list_policies", "Policies", "PolicyName", Scope="Local"),

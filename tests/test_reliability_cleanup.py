@@ -47,7 +47,8 @@ def test_teardown_after_build_uploads_and_faults_leaves_nothing_and_twice_is_a_n
                        "second_teardown_deleted": 0}
     assert reliability.held("cleanup", figures)
     assert lab.teardown(quiet=True) == {"deleted": [], "absent": [
-        f"alarm {lab.names.activity_alarm}", f"alarm {lab.names.throttle_alarm}", f"bucket {lab.names.bucket}",
+        f"alarm {lab.names.activity_alarm}", f"alarm {lab.names.throttle_alarm}",
+        f"bucket {lab.names.bucket}",
         f"function {lab.names.function}", f"log group {lab.names.log_group}", f"role {lab.names.role}",
         f"table {lab.names.table}", f"topic {lab.names.topic} and its subscriptions"]}
 

@@ -89,7 +89,8 @@ def test_an_on_failure_record_is_lambdas_invocation_record(lab):
     context = record["requestContext"]
     assert set(context) == {"requestId", "functionArn", "condition", "approximateInvokeCount"}
     assert re.fullmatch(UUID, context["requestId"])
-    assert context["functionArn"] == f"arn:aws:lambda:us-east-1:123456789012:function:{lab.names.function}:$LATEST"
+    assert context["functionArn"] == (
+        f"arn:aws:lambda:us-east-1:123456789012:function:{lab.names.function}:$LATEST")
     assert (context["condition"], context["approximateInvokeCount"]) == ("RetriesExhausted", 3)
     assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST",
                                          "functionError": "Unhandled"}
@@ -134,9 +135,9 @@ def test_a_timeout_is_logged_as_aws_logs_it_retried_and_corrupts_nothing(lab):
         request = match.group(1)
         # The timed-out attempt reports its (full) second; Lambda retries the event, same request id.
         assert sum(1 for m in lines if m == f"START RequestId: {request} Version: $LATEST") == 2
-        assert any(re.fullmatch(rf"REPORT RequestId: {request}\tDuration: 1\d{{3}}\.\d\d ms\tBilled Duration: "
-                                r"1\d{3} ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB(\tInit Duration: "
-                                r"\d+\.\d\d ms)?", m) for m in lines)
+        report = (rf"REPORT RequestId: {request}\tDuration: 1\d{{3}}\.\d\d ms\tBilled Duration: 1\d{{3}} ms"
+                  r"\tMemory Size: 128 MB\tMax Memory Used: \d+ MB(\tInit Duration: \d+\.\d\d ms)?")
+        assert any(re.fullmatch(report, m) for m in lines)
     _assert_function_is_the_real_one(lab)
     assert reliability.held("handler timeouts", figures)
 
@@ -149,7 +150,8 @@ def test_reconcile_finds_a_loss_a_duplicate_and_an_unknown_item(lab):
     items = {item["objectKey"]: item for item in dynamodb.scan_items(lab) if item["objectKey"] in keys}
     table.delete_item(TableName=lab.names.table, Key={"objectId": {"S": items["recon/a.txt"]["objectId"]}})
     for object_id, key in (("extra-b", "recon/b.txt"), ("ghost", "recon/ghost.txt")):
-        table.put_item(TableName=lab.names.table, Item={"objectId": {"S": object_id}, "objectKey": {"S": key}})
+        table.put_item(TableName=lab.names.table,
+                       Item={"objectId": {"S": object_id}, "objectKey": {"S": key}})
     lab.client("s3").delete_object(Bucket=lab.names.bucket, Key="recon/d.txt")
     failure = {"requestPayload": {"Records": [{"s3": {"object": {"key": "recon/c.txt"}}}]}}
     assert reliability.reconcile(lab, keys, [failure]) == {

@@ -55,7 +55,8 @@ def test_a_kernel_run_reports_the_failing_cell_every_connection_and_what_was_lef
         nbformat.v4.new_markdown_cell("# A lesson with three mistakes"),
         nbformat.v4.new_code_cell("from lab import connect\ncloud = connect()\n"
                                   "cloud.client('sqs').create_queue(QueueName='left-behind')"),
-        nbformat.v4.new_code_cell("import socket\ntry:\n    socket.create_connection(('192.0.2.1', 443), timeout=1)\n"
+        nbformat.v4.new_code_cell("import socket\ntry:\n"
+                                  "    socket.create_connection(('192.0.2.1', 443), timeout=1)\n"
                                   "except OSError:\n    pass"),
         nbformat.v4.new_code_cell("import os\nassert 'ONCE' not in os.environ, 'not idempotent'\n"
                                   "os.environ['ONCE'] = '1'"),
@@ -67,5 +68,6 @@ def test_a_kernel_run_reports_the_failing_cell_every_connection_and_what_was_lef
     assert run["cells"] == 5  # three in the first run, two in the second before the failure
     assert run["attempts"] == ["lookup 192.0.2.1", "lookup 192.0.2.1"]
     assert run["left"] == 1
-    assert run["left_by_service"] == {"sqs queues": ["https://sqs.us-east-1.amazonaws.com/123456789012/left-behind"]}
+    queue = "https://sqs.us-east-1.amazonaws.com/123456789012/left-behind"
+    assert run["left_by_service"] == {"sqs queues": [queue]}
     assert run["notebooks"] == ["99_mistakes"]

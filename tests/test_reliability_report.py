@@ -23,7 +23,8 @@ GOOD = {
                         "seconds": 2.7},
     "poison files": {"objects": 12, "listed": 12, "stored": 9, "in_destination": 3, "lost": 0,
                      "duplicates": 0, "unknown": 0, "good": 9, "poison": 3, "errors": 9, "invocations": 18,
-                     "failed_keys_match": True, "attempts_per_failure": [3], "conditions": ["RetriesExhausted"],
+                     "failed_keys_match": True, "attempts_per_failure": [3],
+                     "conditions": ["RetriesExhausted"],
                      "error_types": ["PoisonFile"], "seconds": 0.2},
     "duplicate deliveries": {"objects": 5, "listed": 5, "stored": 5, "in_destination": 0, "lost": 0,
                              "duplicates": 0, "unknown": 0, "events_captured": 5, "deliveries": 15,
@@ -73,8 +74,8 @@ def test_the_report_prints_each_scenario_and_the_headline_figures():
     text, ok = reliability.report(GOOD, 0)
     assert ok
     lines = text.splitlines()
-    assert lines[0] == ("✓ keys fuzzed           10 keys, longest 1024 bytes  →  10 stored once, byte-equal"
-                        "  (1.0 s)")
+    assert lines[0] == ("✓ keys fuzzed           10 keys, longest 1024 bytes  →  "
+                        "10 stored once, byte-equal  (1.0 s)")
     assert all(line.startswith("✓ ") for line in lines[:len(GOOD)])
     assert lines[len(GOOD):] == [
         "",
