@@ -19,7 +19,8 @@ import re
 import sys
 import time
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -27,10 +28,10 @@ from lab import awslambda, dynamodb, logs, s3
 from lab import reliability_kernels as kernels
 from lab.connection import Lab
 
-SAMPLE = {"key_examples": 25, "malformed_examples": 15, "burst": 25, "good": 9, "poison": 3,
-          "redelivered": 5, "deliveries": 3, "slow": 1}
-FULL = {"key_examples": 300, "malformed_examples": 150, "burst": 250, "good": 80, "poison": 20,
-        "redelivered": 50, "deliveries": 5, "slow": 3}
+SAMPLE = MappingProxyType({"key_examples": 25, "malformed_examples": 15, "burst": 25, "good": 9,
+                           "poison": 3, "redelivered": 5, "deliveries": 3, "slow": 1})
+FULL = MappingProxyType({"key_examples": 300, "malformed_examples": 150, "burst": 250, "good": 80,
+                         "poison": 20, "redelivered": 50, "deliveries": 5, "slow": 3})
 S3_KEY_LIMIT = 1024  # bytes of UTF-8
 MOTO_MISREAD_KEY = re.compile(r"/[^/]*//")  # see key_strategy(): keys moto's parser can fail on
 POISON_PREFIX, SLOW_PREFIX = "poison/", "slow/"
@@ -39,7 +40,7 @@ FAULT_TIMEOUT_SECONDS = 1  # Lambda's minimum: a timed-out attempt costs one rea
 LAMBDA_ATTEMPTS = 3  # the first try and Lambda's two async retries
 # The throttle scenario's SDK retries: legacy mode retries DynamoDB after 50 and 100 ms (standard
 # mode, the default, sleeps a random 0-1 s then 0-2 s of real time), then Lambda's retries take over.
-SDK_RETRIES = {"AWS_RETRY_MODE": "legacy", "AWS_MAX_ATTEMPTS": "3"}
+SDK_RETRIES = MappingProxyType({"AWS_RETRY_MODE": "legacy", "AWS_MAX_ATTEMPTS": "3"})
 SDK_ATTEMPTS = int(SDK_RETRIES["AWS_MAX_ATTEMPTS"])
 TIMEOUT_LINE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z [0-9a-f-]{36} "
                           r"Task timed out after \d+\.\d\d seconds")
@@ -333,7 +334,7 @@ def fault_package() -> bytes:
 
 @contextlib.contextmanager
 def function_variant(lab: Lab, *, faults: bool = False, timeout: int | None = None,
-                     environment: dict[str, str] | None = None) -> Iterator[None]:
+                     environment: Mapping[str, str] | None = None) -> Iterator[None]:
     """Deploy a variant of the function under its own name (Lambda APIs); put the real one back after.
 
     Args:
@@ -671,7 +672,7 @@ def notebook_figures(runs: list[dict[str, Any]], lessons: int) -> dict[str, Any]
 
 
 # Per scenario: the condition that must hold (the tests assert the same), what was tried, what held.
-PROMISES: dict[str, tuple[Any, str, str]] = {
+PROMISES: Mapping[str, tuple[Any, str, str]] = MappingProxyType({
     "keys fuzzed": (
         lambda f: f["stored"] == f["keys"] and f["mismatched"] == 0,
         "{keys} keys, longest {longest_bytes} bytes", "{stored} stored once, byte-equal"),
@@ -715,7 +716,7 @@ PROMISES: dict[str, tuple[Any, str, str]] = {
         lambda f: f["failed"] == 0 and f["left"] == 0 and f["attempts"] == 0 and f["lessons"] > 0,
         "{lessons} lessons, each twice in a row, {kernels} fresh kernels",
         "{failed} failed, {left} resources left, {attempts} connections"),
-}
+})
 
 
 def held(name: str, figures: dict[str, Any]) -> bool:

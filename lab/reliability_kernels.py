@@ -15,15 +15,16 @@ import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
-REAL_LOOKING_CREDENTIALS = {
+REAL_LOOKING_CREDENTIALS = MappingProxyType({
     "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
     "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     "AWS_SESSION_TOKEN": "IQoJb3JpZ2luX2VjEXAMPLE",
     "AWS_PROFILE": "production",
     "AWS_DEFAULT_REGION": "eu-west-1",
-}
+})
 
 
 # -- the network guard -------------------------------------------------------------------------
@@ -103,7 +104,7 @@ def real_looking_credentials() -> Iterator[None]:
 MARKER = "EVENTLAB-RELIABILITY "
 GUARD_CELL = f"""\
 import os as _os
-_os.environ.update({REAL_LOOKING_CREDENTIALS!r})
+_os.environ.update({dict(REAL_LOOKING_CREDENTIALS)!r})
 from lab.reliability_kernels import NetworkGuard as _NetworkGuard
 _eventlab_guard = _NetworkGuard().start()
 """
