@@ -155,12 +155,12 @@ def key_strategy() -> Any:
     characters = st.characters(blacklist_categories=("Cs", "Cc"))
     pieces = st.lists(st.one_of(awkward, st.text(characters, min_size=1, max_size=8)),
                       min_size=1, max_size=12).map("".join)
-    at_limit = pieces.map(_pad_to_limit)
+    at_limit = pieces.map(pad_to_limit)
     return st.one_of(pieces, at_limit).filter(
         lambda key: 0 < len(key.encode("utf-8")) <= S3_KEY_LIMIT and not MOTO_MISREAD_KEY.match(key))
 
 
-def _pad_to_limit(key: str) -> str:
+def pad_to_limit(key: str) -> str:
     """``key`` cut or padded with ``x`` to exactly the 1024-byte limit (never splitting a character)."""
     while len(key.encode("utf-8")) > S3_KEY_LIMIT:
         key = key[:-1]

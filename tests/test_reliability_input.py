@@ -36,7 +36,7 @@ def lab():
 @given(keys=st.lists(reliability.key_strategy(), min_size=1, max_size=6, unique=True))
 @example(keys=["hello world.txt", "a+b=c.csv", "100% sure.txt", "%2B+%20 literal", "dir/sub dir/ü.txt"])
 @example(keys=["e\u0301te\u0301.md", "\u00e9t\u00e9.md", "🎉👩‍💻 party.png", "中文/עברית/x"])
-@example(keys=[reliability._pad_to_limit("é ü/"), "x" * 1024])
+@example(keys=[reliability.pad_to_limit("é ü/"), "x" * 1024])
 def test_every_fuzzed_key_is_stored_once_byte_equal(lab, keys):
     figures = reliability.upload_keys(lab, keys)
     assert figures == {"keys": len(keys), "longest_bytes": max(len(k.encode()) for k in keys),
@@ -66,11 +66,11 @@ def test_generated_keys_are_valid_s3_keys(key):
     assert not any(unicodedata.category(c) == "Cc" for c in key)
 
 
-def test_pad_to_limit_never_splits_a_character():
-    padded = reliability._pad_to_limit("🎉" * 300)  # 1200 bytes: cut to 256 emoji, no padding
+def testpad_to_limit_never_splits_a_character():
+    padded = reliability.pad_to_limit("🎉" * 300)  # 1200 bytes: cut to 256 emoji, no padding
     assert len(padded.encode()) == 1024 and padded == "🎉" * 256
-    assert reliability._pad_to_limit("ab") == "ab" + "x" * 1022
-    three = reliability._pad_to_limit("中" * 400)  # 3-byte characters: 341 of them, then one x
+    assert reliability.pad_to_limit("ab") == "ab" + "x" * 1022
+    three = reliability.pad_to_limit("中" * 400)  # 3-byte characters: 341 of them, then one x
     assert three == "中" * 341 + "x"
 
 
