@@ -29,6 +29,15 @@ class Wrong(Exception):
     """Raised by an exercise's test with a sentence saying what was found and what to try."""
 
 
+def require_connection(cloud: Any, *, example: str = "check(cloud)") -> Any:
+    """``cloud`` when it is the connection made by ``connect()``; else Wrong saying how to pass it."""
+    from lab.connection import Lab
+
+    if not isinstance(cloud, Lab):
+        raise Wrong(f"pass the connection made by connect(), e.g. {example}.")
+    return cloud
+
+
 @dataclasses.dataclass(frozen=True)
 class Outcome:
     """The result of one check: ``status`` is "correct", "wrong" or "not attempted"."""

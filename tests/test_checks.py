@@ -89,3 +89,14 @@ def test_prepare_lesson_can_leave_the_subscription_pending(lab_moto):
 @pytest.mark.parametrize("value", [None, 0, "", [], {}])
 def test_falsy_answers_are_attempts(value):
     assert Exercise("Any", lambda v: "fine").evaluate(value).status == "correct"
+
+
+def test_a_check_given_something_else_than_the_connection_says_how_to_pass_it():
+    from lab.checks import require_connection
+    from lab.exercises import s3_trigger
+
+    outcome = s3_trigger.trigger.evaluate("cloud")
+    assert outcome.status == "wrong"
+    assert outcome.message.endswith("pass the connection made by connect(), e.g. check(cloud).")
+    with pytest.raises(Wrong, match=r"e\.g\. ex\.table\.check\(cloud\)"):
+        require_connection(None, example="ex.table.check(cloud)")

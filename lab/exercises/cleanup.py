@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab.checks import Exercise, Wrong
-from lab.connection import Lab
+from lab.checks import Exercise, Wrong, require_connection
 
 SAFE_ORDER = ("bucket", "function", "role")
 # What each of the three uses, and what goes wrong when it outlives the thing it uses.
@@ -21,8 +20,7 @@ def _nothing_left(cloud: Any) -> str:
     """Pass when every listing of ``charts.inventory(cloud)`` finds none of the lab's resources."""
     from lab import charts
 
-    if not isinstance(cloud, Lab):
-        raise Wrong("pass the connection made by connect(): ex.nothing_left.check(cloud).")
+    require_connection(cloud, example="ex.nothing_left.check(cloud)")
     inventory = charts.inventory(cloud)
     left = inventory[inventory["count"] > 0]
     if not left.empty:

@@ -6,8 +6,7 @@ from typing import Any
 
 from lab import alarms as lab_alarms
 from lab import sns
-from lab.checks import Exercise, Wrong
-from lab.connection import Lab
+from lab.checks import Exercise, Wrong, require_connection
 
 STATES = ("OK", "ALARM", "INSUFFICIENT_DATA")
 # q1: an alarm "Sum > 10, 2 out of 3 datapoints", and the Sums of the last five minutes.
@@ -21,11 +20,6 @@ QUIET_STATE = "ALARM"  # AWS/DynamoDB alarms ignore missing data: the state stay
 _CHECKED = ("Namespace", "MetricName", "Dimensions", "Statistic", "Period", "EvaluationPeriods",
             "DatapointsToAlarm", "ComparisonOperator", "Threshold")
 
-
-def _require_lab(cloud: Any) -> Lab:
-    if not isinstance(cloud, Lab):
-        raise Wrong("pass the connection made by connect(), e.g. check(cloud).")
-    return cloud
 
 
 def _state(answer: Any) -> str:
@@ -41,7 +35,7 @@ def _state(answer: Any) -> str:
 
 def _alarms(cloud: Any) -> str:
     """Pass when both alarms watch the table as the lesson sets them, with ALARM and OK actions."""
-    cloud = _require_lab(cloud)
+    cloud = require_connection(cloud)
     topic_arn = sns.get_topic(cloud)
     if topic_arn is None:
         raise Wrong(f"the topic {cloud.names.topic} does not exist: run lesson 01 first.")

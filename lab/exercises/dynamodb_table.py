@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lab import dynamodb
-from lab.checks import Exercise, Wrong
-from lab.connection import Lab
+from lab.checks import Exercise, Wrong, require_connection
 
 FREE_TIER_UNITS = 25  # provisioned RCU and WCU each, per account and Region, always free
 WRITE_UNIT_BYTES = 1024
@@ -18,8 +17,7 @@ LONG_ITEM_WCU = 2  # ⌈1193 / 1024⌉
 
 def _table(cloud: Any) -> str:
     """Pass when the table has the seed's key, NEW_IMAGE stream, TTL and free-tier capacity."""
-    if not isinstance(cloud, Lab):
-        raise Wrong("pass the connection made by connect(): ex.table.check(cloud).")
+    require_connection(cloud, example="ex.table.check(cloud)")
     name = cloud.names.table
     table = dynamodb.get_table(cloud)
     if table is None:

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from lab import alarms, dynamodb, logs, s3
-from lab.checks import Exercise, Wrong
+from lab.checks import Exercise, Wrong, require_connection
 from lab.connection import Lab
 
 ALARM_SUBJECT = 'ALARM: "{name}"'
@@ -15,9 +15,7 @@ FAILED_RUN = ("errorMessage", "Task timed out", "Runtime.")
 
 
 def _connection(cloud: Any) -> Lab:
-    if not isinstance(cloud, Lab):
-        raise Wrong("pass the connection made by connect(), e.g. ex.item_stored.check(cloud, key).")
-    return cloud
+    return require_connection(cloud, example="ex.item_stored.check(cloud, key)")
 
 
 def _item_stored(cloud: Any, key: Any) -> str:

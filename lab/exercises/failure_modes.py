@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from lab import alarms, awslambda, dynamodb, iam
-from lab.checks import Exercise, Wrong
+from lab.checks import Exercise, Wrong, require_connection
 from lab.connection import Lab
 from lab.localcloud.capacity import INITIAL_BURST_SECONDS
 
@@ -22,11 +22,6 @@ SEED_ITEMS_FOR_TWO_DELIVERIES = 2  # the seed's uuid4 ids: every delivery is a n
 SERVICE_PRINCIPAL = "dynamodb.amazonaws.com"
 
 
-def _require_lab(cloud: Any) -> Lab:
-    if not isinstance(cloud, Lab):
-        raise Wrong("pass the connection made by connect(), e.g. check(cloud).")
-    return cloud
-
 
 def _went_to_alarm(cloud: Lab, name: str) -> bool:
     paginator = cloud.client("cloudwatch").get_paginator("describe_alarm_history")
@@ -39,7 +34,7 @@ def _went_to_alarm(cloud: Lab, name: str) -> bool:
 
 def _throttled(cloud: Any) -> str:
     """Pass when the throttle alarm fired, its email arrived, and the table is back to 5 WCU."""
-    cloud = _require_lab(cloud)
+    cloud = require_connection(cloud)
     name = cloud.names.throttle_alarm
     if alarms.get_alarm(cloud, name) is None:
         raise Wrong(f"there is no alarm {name}: run notebook 06_cloudwatch_alarms first.")
@@ -86,7 +81,7 @@ def _written_at_once(answer: Any) -> str:
 
 def _destination(cloud: Any, record: Any) -> str:
     """Pass for the on-failure record of an S3 event that failed all three attempts."""
-    cloud = _require_lab(cloud)
+    cloud = require_connection(cloud)
     if not isinstance(record, dict):
         raise Wrong("pass the invocation record as a dict: json.loads(message['Body']) of the "
                     "message received from the queue.")
@@ -132,7 +127,7 @@ def _event_invoke_config(cloud: Lab) -> dict[str, Any] | None:
 
 def _one_item(cloud: Any, event: Any) -> str:
     """Pass when exactly one item stands for the S3 event, however often it was delivered."""
-    cloud = _require_lab(cloud)
+    cloud = require_connection(cloud)
     try:
         record = event["Records"][0]
         key = unquote_plus(record["s3"]["object"]["key"])
@@ -191,7 +186,7 @@ def _stream_records(cloud: Lab) -> list[dict[str, Any]]:
 
 def _ttl_expired(cloud: Any) -> str:
     """Pass when no expired item is left and the stream names DynamoDB itself as the deleter."""
-    cloud = _require_lab(cloud)
+    cloud = require_connection(cloud)
     now = cloud.clock.now() if cloud.is_local else dt.datetime.now(dt.timezone.utc)
     expired = [item for item in dynamodb.scan_items(cloud)
                if isinstance(item.get("ttl"), (int, float)) and item["ttl"] < now.timestamp()]
@@ -210,7 +205,7 @@ def _ttl_expired(cloud: Any) -> str:
 
 def _cleaned_up(cloud: Any) -> str:
     """Pass when the queue, inline policy and invoke config of lesson 10 are gone again."""
-    cloud = _require_lab(cloud)
+    cloud = require_connection(cloud)
     name = cloud.names.function
     if _event_invoke_config(cloud) is not None:
         raise Wrong(f"{name} still has asynchronous invocation settings: "

@@ -8,7 +8,7 @@ from typing import Any
 
 from lab import iam
 from lab.aws import friendly
-from lab.checks import Exercise, Wrong
+from lab.checks import Exercise, Wrong, require_connection
 from lab.connection import Lab
 
 # IAM actions of DynamoDB that are not API operation names of the same spelling.
@@ -31,11 +31,6 @@ _CONSEQUENCE = {
     "createtable": "it could create tables (and costs) anywhere in the account",
 }
 
-
-def _require_lab(cloud: Any) -> Lab:
-    if not isinstance(cloud, Lab):
-        raise Wrong("pass the connection made by connect(), e.g. check(cloud).")
-    return cloud
 
 
 def _document(raw: Any) -> dict[str, Any]:
@@ -73,7 +68,7 @@ def _role_with_trust(cloud: Lab) -> dict[str, Any]:
 
 def _role(cloud: Any) -> str:
     """Pass when the role trusts Lambda and carries either permission set of the lesson."""
-    cloud = _require_lab(cloud)
+    cloud = require_connection(cloud)
     _role_with_trust(cloud)
     attached = set(iam.attached_policies(cloud))
     name = cloud.names.role
@@ -91,7 +86,7 @@ def _role(cloud: Any) -> str:
 
 def _least_privilege(cloud: Any) -> str:
     """Pass when the role has the least-privilege inline policy and no managed policy at all."""
-    cloud = _require_lab(cloud)
+    cloud = require_connection(cloud)
     _role_with_trust(cloud)
     policy_name = cloud.names.least_privilege_policy
     if policy_name not in iam.inline_policies(cloud):

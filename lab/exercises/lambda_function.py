@@ -6,8 +6,7 @@ import urllib.parse
 from typing import Any
 
 from lab import awslambda, dynamodb, iam
-from lab.checks import Exercise, Wrong
-from lab.connection import Lab
+from lab.checks import Exercise, Wrong, require_connection
 
 # The lesson's test event carries the key as S3 sends it for an upload named "samples/my file.txt".
 SAMPLE_RAW_KEY = "samples/my+file.txt"
@@ -17,15 +16,10 @@ RAW_KEY = "photos/summer+2025/beach%2Bsun.jpg"
 DECODED_KEY = "photos/summer 2025/beach+sun.jpg"  # urllib.parse.unquote_plus(RAW_KEY)
 
 
-def _require_lab(cloud: Any) -> Lab:
-    if not isinstance(cloud, Lab):
-        raise Wrong("pass the connection made by connect(), e.g. check(cloud).")
-    return cloud
-
 
 def _function(cloud: Any) -> str:
     """Pass when the function runs handler/ on python3.12 as the lab's role, with its settings."""
-    cloud = _require_lab(cloud)
+    cloud = require_connection(cloud)
     name = cloud.names.function
     function = awslambda.get_function(cloud)
     if function is None:
@@ -58,7 +52,7 @@ def _function(cloud: Any) -> str:
 
 def _test_item(cloud: Any) -> str:
     """Pass when the test invoke stored an item for the decoded sample key."""
-    cloud = _require_lab(cloud)
+    cloud = require_connection(cloud)
     if awslambda.get_function(cloud) is None:
         raise Wrong(f"the function {cloud.names.function} does not exist yet: deploy it first.")
     keys = {item.get("objectKey") for item in dynamodb.scan_items(cloud)}

@@ -8,7 +8,7 @@ from typing import Any
 
 from lab import awslambda, dynamodb, s3
 from lab.aws import error_code, friendly
-from lab.checks import Exercise, Wrong
+from lab.checks import Exercise, Wrong, require_connection
 from lab.connection import Lab
 
 # The S3 API calls the "Your turn" asks about, and the event each one sends (None: no event).
@@ -36,11 +36,6 @@ _WHY = {
                                "sent in parts for: s3:ObjectCreated:CompleteMultipartUpload",
 }
 
-
-def _require_lab(cloud: Any) -> Lab:
-    if not isinstance(cloud, Lab):
-        raise Wrong("pass the connection made by connect(), e.g. check(cloud).")
-    return cloud
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -78,7 +73,7 @@ def _source_arns(statement: dict[str, Any]) -> list[str]:
 
 def _trigger(cloud: Any) -> str:
     """Pass when the bucket exists, S3 may invoke the function for it, and it notifies on creates."""
-    cloud = _require_lab(cloud)
+    cloud = require_connection(cloud)
     bucket, name = cloud.names.bucket, cloud.names.function
     if s3.get_bucket(cloud) is None:
         raise Wrong(f"there is no bucket {bucket} yet: run the create_bucket cell above, or "
@@ -113,7 +108,7 @@ def _trigger(cloud: Any) -> str:
 
 def _first_item(cloud: Any, key: Any) -> str:
     """Pass when the table holds an item whose objectKey is the uploaded key, decoded."""
-    cloud = _require_lab(cloud)
+    cloud = require_connection(cloud)
     if not isinstance(key, str) or not key:
         raise Wrong(f"pass the key you uploaded, e.g. check(cloud, key); you gave {key!r}.")
     if key not in s3.list_keys(cloud):

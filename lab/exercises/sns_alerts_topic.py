@@ -5,21 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from lab import sns
-from lab.checks import Exercise, Wrong
+from lab.checks import Exercise, Wrong, require_connection
 from lab.connection import Lab
 
 _ARN_PARTS = ("arn", "partition", "service", "region", "account id", "topic name")
 
 
-def _require_lab(cloud: Any) -> Lab:
-    if not isinstance(cloud, Lab):
-        raise Wrong("pass the connection made by connect(), e.g. check(cloud).")
-    return cloud
-
 
 def _topic(cloud: Any) -> str:
     """Pass when the alerts topic exists."""
-    cloud = _require_lab(cloud)
+    cloud = require_connection(cloud)
     arn = sns.get_topic(cloud)
     if arn is None:
         raise Wrong(f"there is no topic called {cloud.names.topic} yet: run the create_topic cell "
@@ -33,7 +28,7 @@ def _expected_topic_arn(cloud: Lab) -> str:
 
 def _topic_arn(answer: Any, cloud: Any) -> str:
     """Pass when ``answer`` is the alerts topic's ARN, written from its parts."""
-    cloud = _require_lab(cloud)
+    cloud = require_connection(cloud)
     expected = _expected_topic_arn(cloud)
     if not isinstance(answer, str):
         raise Wrong(f"an ARN is a string like 'arn:aws:sns:…'; you gave {answer!r}.")
@@ -52,7 +47,7 @@ def _topic_arn(answer: Any, cloud: Any) -> str:
 
 def _subscription(cloud: Any) -> str:
     """Pass when the lab's email address has a confirmed subscription to the topic."""
-    cloud = _require_lab(cloud)
+    cloud = require_connection(cloud)
     if sns.get_topic(cloud) is None:
         raise Wrong(f"there is no topic {cloud.names.topic} yet, so nothing can subscribe to it: "
                     "create the topic first.")

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lab.aws import friendly
-from lab.checks import Exercise, Wrong
-from lab.connection import Lab
+from lab.checks import Exercise, Wrong, require_connection
 
 FLOW = ("S3", "Lambda", "DynamoDB", "CloudWatch", "SNS")
 # Other spellings a learner may use for the same five services.
@@ -27,8 +26,7 @@ _STEP = {
 
 def _environment(cloud: Any) -> str:
     """Pass when ``cloud`` is a connection whose backend answers an STS call."""
-    if not isinstance(cloud, Lab):
-        raise Wrong("pass the connection made by connect(): ex.environment.check(cloud).")
+    require_connection(cloud, example="ex.environment.check(cloud)")
     with friendly("ask the backend who you are (sts:GetCallerIdentity)"):
         account = cloud.client("sts").get_caller_identity()["Account"]
     if account != cloud.account_id:
