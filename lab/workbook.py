@@ -23,15 +23,12 @@ def lessons(directory: Path = NOTEBOOKS_DIR) -> list[Path]:
     return sorted(p for p in directory.glob("[0-9][0-9]_*.ipynb"))
 
 
-def _failure(path: Path, error: Exception) -> str:
-    from nbclient.exceptions import CellExecutionError
-
-    if isinstance(error, CellExecutionError):
-        cell = getattr(error, "cell_index", None)
-        where = f"cell {cell + 1}" if isinstance(cell, int) else "a cell"
-        name = getattr(error, "ename", type(error).__name__)
-        value = getattr(error, "evalue", str(error))
-        return f"{path.name}, {where}: {name}: {value}"
+def _failure(path: Path, notebook: object, error: Exception) -> str:
+    """``<notebook>, cell <n>: <ErrorName>: <message>`` (n counts every cell, from 1, as Jupyter shows)."""
+    for number, cell in enumerate(getattr(notebook, "cells", []), 1):
+        for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            if output.get("output_type") == "error":
+                return f"{path.name}, cell {number}: {output.get('ename')}: {output.get('evalue')}"
     return f"{path.name}: {type(error).__name__}: {error}"
 
 
@@ -47,7 +44,8 @@ def execute(path: Path, *, timeout: int = 600) -> tuple[object, NotebookRun]:
     try:
         client.execute()
     except Exception as error:  # noqa: BLE001 - reported with notebook, cell and error
-        return notebook, NotebookRun(path, time.perf_counter() - started, _failure(path, error))
+        return notebook, NotebookRun(path, time.perf_counter() - started,
+                                     _failure(path, notebook, error))
     return notebook, NotebookRun(path, time.perf_counter() - started)
 
 

@@ -1,0 +1,53 @@
+"""The headless runner: executes notebooks in order, writes notebooks + HTML, names a failing cell."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from lab import cli
+from lab.workbook import lessons, run_all
+
+
+def _notebook(path, *sources):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("# A lesson")] + [
+        nbformat.v4.new_code_cell(source) for source in sources]
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_lessons_are_the_numbered_notebooks_in_order():
+    names = [p.name for p in lessons()]
+    assert names == sorted(names)
+    assert names[0] == "00_welcome_and_setup.ipynb" and names[-1] == "10_failure_modes.ipynb"
+    assert len(names) == 11
+
+
+def test_run_all_writes_executed_notebooks_and_html(tmp_path):
+    good = _notebook(tmp_path / "00_good.ipynb", "print(6 * 7)")
+    runs = run_all([good], output=tmp_path / "build", in_place=False)
+    assert [r.error for r in runs] == [None]
+    executed = nbformat.read(tmp_path / "build" / "00_good.ipynb", as_version=4)
+    assert executed.cells[1].outputs[0]["text"] == "42\n"
+    assert "42" in (tmp_path / "build" / "00_good.html").read_text()
+    assert nbformat.read(good, as_version=4).cells[1].outputs == []  # not in place
+
+
+def test_a_failing_cell_is_named_and_later_notebooks_do_not_run(tmp_path, capsys):
+    bad = _notebook(tmp_path / "01_bad.ipynb", "x = 1", "raise ValueError('the table is missing')",
+                    "print('never')")
+    later = _notebook(tmp_path / "02_later.ipynb", "print('later')")
+    runs = run_all([bad, later], output=tmp_path / "build", in_place=False)
+    assert len(runs) == 1
+    assert runs[0].error == "01_bad.ipynb, cell 3: ValueError: the table is missing"
+    assert "[1/2] 01_bad.ipynb … FAILED" in capsys.readouterr().out
+
+
+def test_the_command_exits_non_zero_naming_the_notebook(monkeypatch, tmp_path, capsys):
+    bad = _notebook(tmp_path / "03_bad.ipynb", "1 / 0")
+    monkeypatch.setattr("lab.workbook.lessons", lambda: [bad])
+    assert cli.main(["run", "--output", str(tmp_path / "build")]) == 1
+    assert "✗ 03_bad.ipynb, cell 2: ZeroDivisionError: division by zero" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="No notebook matches 99"):
+        cli.main(["run", "99"])
