@@ -161,13 +161,21 @@ def ensure_trigger(lab: Lab, *, quiet: bool = False) -> str:
 
 
 def upload(lab: Lab, key: str, body: bytes | str = b"", *, bucket: str | None = None) -> dict[str, Any]:
-    """Upload one object; returns ``{"Key", "ETag", "VersionId"}``."""
+    """Upload one object; returns ``{"Key", "ETag", "VersionId"}``.
+
+    One PutObject per upload: a missing lab bucket is recognised from S3's NoSuchBucket answer
+    (and named with its lesson) rather than checked before every upload.
+    """
+    from botocore.exceptions import ClientError
+
     bucket = bucket or lab.names.bucket
-    if bucket == lab.names.bucket:
-        require_bucket(lab)
     data = body.encode() if isinstance(body, str) else body
-    with friendly(f"upload {key!r} to bucket {bucket}"):
+    try:
         response = lab.client("s3").put_object(Bucket=bucket, Key=key, Body=data)
+    except ClientError as error:
+        if error_code(error) == "NoSuchBucket" and bucket == lab.names.bucket:
+            raise missing("S3 bucket", bucket, "bucket") from None
+        raise translated(error, f"upload {key!r} to bucket {bucket}") from None
     return {"Key": key, "ETag": response["ETag"], "VersionId": response.get("VersionId")}
 
 
