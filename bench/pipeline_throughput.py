@@ -1,29 +1,38 @@
 """Benchmark: uploads through the local cloud's S3 → Lambda → DynamoDB against raw moto, in one run.
 
-Prints uploads per second for
-  a. raw moto ``put_object`` (no notification, no local cloud),
-  b. raw moto ``put_item`` of the handler's item (no local cloud),
-  c. the lab pipeline on the moto backend: ``put_object`` → S3 event → the deployed Lambda zip run
-     in-process → ``put_item`` with capacity metering, logs, metrics and alarm evaluation on,
-and the ratio of (c) to the raw limit 1 / (1/a + 1/b) — the best a pipeline doing both calls in
-one process could reach. Then the warm-invoke overhead of the runtime:
+Everything runs in one process, on one moto mock, in interleaved rounds, so that a machine that
+speeds up or slows down during the run (a shared CI box) moves both sides of every ratio alike.
+Each round times one block of each of
+  a. raw moto ``put_object`` to a bucket without notifications,
+  b. raw moto ``put_item`` of the handler's item, with its condition, to an on-demand table,
+  c. the lab pipeline: ``put_object`` → S3 event → the deployed Lambda zip run in-process →
+     ``put_item`` with capacity metering, logs, metrics and alarm evaluation on,
+where "raw" means the local cloud's hooks are suspended (``hooks.suspended()``): plain moto.
+It prints uploads per second and the ratio of (c) to the raw limit 1 / (1/a + 1/b), the best a
+pipeline doing both calls in one process could reach: the median of the rounds' ratios and their
+range. Then the warm-invoke overhead, also in interleaved rounds (medians of single calls):
   - Invoke API on a no-op handler, minus a direct call of that handler (what the issue asks), and
-  - the runtime's own share: the same Invoke through moto's stubbed Lambda (no local cloud), so
-    botocore's and moto's request handling cancel out.
+  - the runtime's own share: minus moto's own Invoke too (hooks suspended: moto answers without
+    running anything), so botocore's and moto's request handling cancel out.
 
-Usage: python bench/pipeline_throughput.py [--uploads 300] [--invokes 300]
+Usage: python bench/pipeline_throughput.py [--rounds 10] [--uploads 60] [--invokes 100]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import statistics
 import time
 import zipfile
+from collections.abc import Callable
+from typing import Any
 
 NOOP_SOURCE = "def handler(event, context):\n    return None\n"
+RAW_BUCKET = "raw-bench"
+RAW_TABLE = "RawBench"
 
 
 def _noop_zip() -> bytes:
@@ -33,142 +42,150 @@ def _noop_zip() -> bytes:
     return buffer.getvalue()
 
 
-def _rate(count: int, seconds: float) -> float:
-    return count / seconds if seconds else float("inf")
+def _block_rate(operation: Callable[[int], Any], numbers: range) -> float:
+    """Operations per second over one block."""
+    started = time.perf_counter()
+    for number in numbers:
+        operation(number)
+    return len(numbers) / (time.perf_counter() - started)
 
 
-def raw_moto(uploads: int) -> tuple[float, float]:
-    """(put_object/s, put_item/s) on plain moto, without the local cloud."""
-    import boto3
-    from moto import mock_aws
-
-    with mock_aws():
-        s3 = boto3.client("s3", region_name="us-east-1")
-        ddb = boto3.client("dynamodb", region_name="us-east-1")
-        s3.create_bucket(Bucket="raw-bench")
-        ddb.create_table(TableName="RawBench", KeySchema=[{"AttributeName": "objectId", "KeyType": "HASH"}],
-                         AttributeDefinitions=[{"AttributeName": "objectId", "AttributeType": "S"}],
-                         BillingMode="PAY_PER_REQUEST")
-        for i in range(20):  # warm-up
-            s3.put_object(Bucket="raw-bench", Key=f"warm/{i}.txt", Body=b"x")
-        started = time.perf_counter()
-        for i in range(uploads):
-            s3.put_object(Bucket="raw-bench", Key=f"file {i}.txt", Body=b"benchmark body")
-        put_object = _rate(uploads, time.perf_counter() - started)
-        started = time.perf_counter()
-        for i in range(uploads):
-            ddb.put_item(TableName="RawBench", Item={
-                "objectId": {"S": f"id-{i:08d}-0000-0000-0000-000000000000"},
-                "bucket": {"S": "raw-bench"}, "objectKey": {"S": f"file {i}.txt"},
-                "timestamp": {"N": "1764060000"}, "ttl": {"N": "1764146400"},
-                "size": {"N": "14"}, "eTag": {"S": "0123456789abcdef0123456789abcdef"},
-                "eventName": {"S": "ObjectCreated:Put"}, "eventTime": {"S": "2026-11-25T08:43:27.192Z"},
-            }, ConditionExpression="attribute_not_exists(objectId)")
-        put_item = _rate(uploads, time.perf_counter() - started)
-    return put_object, put_item
+def _raw_item(number: int) -> dict[str, Any]:
+    """An item like the handler's (same attributes and sizes), as the low-level client sends it."""
+    return {
+        "objectId": {"S": f"{number:08x}-0000-5000-8000-000000000000"},
+        "bucket": {"S": RAW_BUCKET}, "objectKey": {"S": f"file {number}.txt"},
+        "timestamp": {"N": "1764060000"}, "ttl": {"N": "1764146400"},
+        "size": {"N": "14"}, "eTag": {"S": "0123456789abcdef0123456789abcdef"},
+        "eventName": {"S": "ObjectCreated:Put"}, "eventTime": {"S": "2026-11-25T08:43:27.192Z"},
+    }
 
 
-def lab_pipeline(uploads: int) -> tuple[float, int]:
-    """(uploads/s, items stored) through the whole local-cloud pipeline."""
+def throughput(rounds: int, uploads: int) -> dict[str, Any]:
+    """Rates (per second) of raw put_object, raw put_item and the pipeline, per round."""
     import lab
     from lab import dynamodb, mock
+    from lab.localcloud import hooks
 
     mock.stop()
-    cloud = lab.connect("moto")
+    cloud = lab.connect("moto", quiet=True)
     cloud.build_pipeline(quiet=True)
     # Plenty of write capacity: this measures the pipeline, not throttling (lesson 10 shows that).
     dynamodb.set_write_capacity(cloud, 100_000)
-    s3 = cloud.client("s3")
-    for i in range(20):  # warm-up: the first upload is the Lambda's cold start
-        s3.put_object(Bucket=cloud.names.bucket, Key=f"warm/{i}.txt", Body=b"x")
-    started = time.perf_counter()
-    for i in range(uploads):
-        s3.put_object(Bucket=cloud.names.bucket, Key=f"file {i}.txt", Body=b"benchmark body")
-    rate = _rate(uploads, time.perf_counter() - started)
+    s3, ddb = cloud.client("s3"), cloud.client("dynamodb")
+    with hooks.suspended():
+        s3.create_bucket(Bucket=RAW_BUCKET)
+        ddb.create_table(TableName=RAW_TABLE, BillingMode="PAY_PER_REQUEST",
+                         KeySchema=[{"AttributeName": "objectId", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "objectId", "AttributeType": "S"}])
+
+    def raw_put_object(number: int) -> None:
+        s3.put_object(Bucket=RAW_BUCKET, Key=f"file {number}.txt", Body=b"benchmark body")
+
+    def raw_put_item(number: int) -> None:
+        ddb.put_item(TableName=RAW_TABLE, Item=_raw_item(number),
+                     ConditionExpression="attribute_not_exists(objectId)")
+
+    def upload(number: int) -> None:
+        s3.put_object(Bucket=cloud.names.bucket, Key=f"file {number}.txt", Body=b"benchmark body")
+
+    sides = {"put_object": (raw_put_object, True), "put_item": (raw_put_item, True),
+             "pipeline": (upload, False)}
+    rates: dict[str, list[float]] = {name: [] for name in sides}
+    warm_up = 20  # the first upload is the Lambda's cold start
+    for operation, raw in sides.values():
+        with hooks.suspended() if raw else contextlib.nullcontext():
+            _block_rate(operation, range(warm_up))
+    for round_number in range(rounds):
+        order = list(sides)[round_number % 3:] + list(sides)[:round_number % 3]
+        block = range(warm_up + round_number * uploads, warm_up + (round_number + 1) * uploads)
+        for name in order:
+            operation, raw = sides[name]
+            with hooks.suspended() if raw else contextlib.nullcontext():
+                rates[name].append(_block_rate(operation, block))
     stored = len(dynamodb.scan_items(cloud))
     mock.stop()
-    return rate, stored - 20
+    return {"rates": rates, "expected": warm_up + rounds * uploads, "stored": stored}
 
 
-def _invoke_times(client, name: str, count: int) -> list[float]:
-    times = []
-    for _ in range(count):
-        started = time.perf_counter()
-        client.invoke(FunctionName=name, Payload=b"{}")
-        times.append(time.perf_counter() - started)
-    return times
+def invoke_overhead(rounds: int, invokes: int) -> dict[str, float]:
+    """Median single-call times (ms): direct call, Invoke on the local cloud, Invoke on plain moto."""
+    import lab
+    from lab import mock
+    from lab.localcloud import hooks
 
+    namespace: dict[str, Any] = {}
+    exec(NOOP_SOURCE, namespace)
+    handler = namespace["handler"]
 
-def _noop_function(client, iam) -> str:
+    mock.stop()
+    cloud = lab.connect("moto", quiet=True)
+    client, iam = cloud.client("lambda"), cloud.client("iam")
     role = iam.create_role(RoleName="bench-role", AssumeRolePolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                  "Principal": {"Service": "lambda.amazonaws.com"}}]}))
     client.create_function(FunctionName="noop", Runtime="python3.12", Handler="noop.handler",
                            Role=role["Role"]["Arn"], Code={"ZipFile": _noop_zip()})
-    return "noop"
 
-
-def invoke_overhead(invokes: int) -> dict[str, float]:
-    """Median times (ms) of: direct call, Invoke API on the local cloud, Invoke API on stubbed moto."""
-    import boto3
-    from moto import mock_aws
-
-    import lab
-    from lab import mock
-
-    namespace: dict = {}
-    exec(NOOP_SOURCE, namespace)
-    handler = namespace["handler"]
-    direct = []
-    for _ in range(invokes):
-        started = time.perf_counter()
+    def direct() -> None:
         handler({}, None)
-        direct.append(time.perf_counter() - started)
 
-    mock.stop()
-    cloud = lab.connect("moto")
-    client = cloud.client("lambda")
-    name = _noop_function(client, cloud.client("iam"))
-    _invoke_times(client, name, 10)  # cold start + warm-up
-    local = _invoke_times(client, name, invokes)
-    mock.stop()
+    def invoke() -> None:
+        client.invoke(FunctionName="noop", Payload=b"{}")
 
-    with mock_aws(config={"lambda": {"use_docker": False}}):
-        stub_client = boto3.client("lambda", region_name="us-east-1")
-        _noop_function(stub_client, boto3.client("iam", region_name="us-east-1"))
-        _invoke_times(stub_client, "noop", 10)
-        stubbed = _invoke_times(stub_client, "noop", invokes)
-    ms = 1000.0
-    return {"direct": statistics.median(direct) * ms, "local": statistics.median(local) * ms,
-            "stubbed": statistics.median(stubbed) * ms}
+    def times(operation: Callable[[], None], count: int) -> list[float]:
+        result = []
+        for _ in range(count):
+            started = time.perf_counter()
+            operation()
+            result.append(time.perf_counter() - started)
+        return result
+
+    times(invoke, 10)  # cold start and warm-up
+    sides = {"direct": (direct, False), "local": (invoke, False), "stubbed": (invoke, True)}
+    medians: dict[str, list[float]] = {name: [] for name in sides}
+    for round_number in range(rounds):
+        order = list(sides)[round_number % 3:] + list(sides)[:round_number % 3]
+        for name in order:
+            operation, raw = sides[name]
+            with hooks.suspended() if raw else contextlib.nullcontext():
+                medians[name].append(statistics.median(times(operation, invokes)))
+    mock.stop()
+    return {name: statistics.median(values) * 1000 for name, values in medians.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--uploads", type=int, default=300)
-    parser.add_argument("--invokes", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=10, help="interleaved rounds (default 10)")
+    parser.add_argument("--uploads", type=int, default=60, help="uploads per block (default 60)")
+    parser.add_argument("--invokes", type=int, default=100, help="invokes per block (default 100)")
     args = parser.parse_args()
 
-    put_object, put_item = raw_moto(args.uploads)
-    limit = 1 / (1 / put_object + 1 / put_item)
-    pipeline, stored = lab_pipeline(args.uploads)
-    print(f"uploads measured                    {args.uploads}")
-    print(f"a. raw moto put_object              {put_object:8.1f} /s")
-    print(f"b. raw moto put_item                {put_item:8.1f} /s")
-    print(f"   raw limit 1/(1/a + 1/b)          {limit:8.1f} /s")
-    print(f"c. lab pipeline (S3→Lambda→DynamoDB) {pipeline:7.1f} uploads/s  ({stored} items stored)")
-    print(f"   ratio c / raw limit              {pipeline / limit:8.2f}   (target ≥ 0.85)")
-    if stored != args.uploads:
-        raise SystemExit(f"✗ {args.uploads - stored} uploads were not stored")
+    result = throughput(args.rounds, args.uploads)
+    rates = result["rates"]
+    limits = [1 / (1 / a + 1 / b) for a, b in zip(rates["put_object"], rates["put_item"])]
+    ratios = [c / limit for c, limit in zip(rates["pipeline"], limits)]
+    median = statistics.median
+    print(f"rounds × uploads per block          {args.rounds} × {args.uploads}")
+    print(f"a. raw moto put_object              {median(rates['put_object']):8.1f} /s")
+    print(f"b. raw moto put_item                {median(rates['put_item']):8.1f} /s")
+    print(f"   raw limit 1/(1/a + 1/b)          {median(limits):8.1f} /s")
+    print(f"c. lab pipeline (S3→Lambda→DynamoDB) {median(rates['pipeline']):7.1f} uploads/s  "
+          f"({result['stored']} items stored)")
+    print(f"   ratio c / raw limit              {median(ratios):8.2f}   "
+          f"(rounds {min(ratios):.2f}–{max(ratios):.2f}; target ≥ 0.85)")
+    if result["stored"] != result["expected"]:
+        raise SystemExit(f"✗ {result['expected'] - result['stored']} uploads were not stored")
 
-    times = invoke_overhead(args.invokes)
-    print(f"invokes measured (median)           {args.invokes}")
+    times = invoke_overhead(args.rounds, args.invokes)
+    print(f"rounds × invokes per block (medians) {args.rounds} × {args.invokes}")
     print(f"   direct call of a no-op handler   {times['direct']:8.3f} ms")
     print(f"   Invoke API, local cloud          {times['local']:8.3f} ms")
-    print(f"   Invoke API, moto stub (no run)   {times['stubbed']:8.3f} ms")
-    print(f"   Invoke API − direct call         {times['local'] - times['direct']:8.3f} ms")
+    print(f"   Invoke API, plain moto (no run)  {times['stubbed']:8.3f} ms")
+    print(f"   Invoke API − direct call         {times['local'] - times['direct']:8.3f} ms"
+          "   (target < 1 ms)")
     print(f"   runtime's own overhead           {times['local'] - times['stubbed'] - times['direct']:8.3f} ms"
-          "   (local − stub − direct; target < 1 ms)")
+          "   (local − plain moto − direct)")
 
 
 if __name__ == "__main__":

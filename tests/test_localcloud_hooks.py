@@ -45,6 +45,26 @@ def test_install_patches_every_point_and_uninstall_restores_moto():
         assert hooks.resolve(point)[2] is value, f"{point} was not restored"
 
 
+def test_suspended_runs_a_block_on_plain_moto_and_puts_the_hooks_back():
+    mock.stop()
+    originals = {point: hooks.resolve(point)[2] for _, point in _all_hook_points()}
+    try:
+        import lab
+
+        lab.connect("moto")
+        patched = {point: hooks.resolve(point)[2] for point in originals}
+        with pytest.raises(RuntimeError, match="inside"):
+            with hooks.suspended():
+                for point, value in originals.items():
+                    assert hooks.resolve(point)[2] is value, point
+                raise RuntimeError("an error inside the block")
+        for point, value in patched.items():
+            assert hooks.resolve(point)[2] is value, f"{point} was not patched again"
+            assert value is not originals[point]
+    finally:
+        mock.stop()
+
+
 def test_a_moved_hook_point_fails_loudly():
     with pytest.raises(hooks.HookPointMissing, match=r"moto \d+\.\d+\.\d+ has no moto.s3.models:S3Backend.gone"):
         hooks.resolve("moto.s3.models:S3Backend.gone")

@@ -9,7 +9,8 @@ fails loudly instead of silently turning a behaviour off.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from lab.errors import LabError
@@ -70,3 +71,21 @@ def is_patched(point: str) -> bool:
     """True while ``point`` is replaced by the local cloud."""
     owner, attribute, _ = resolve(point)
     return any(o is owner and a == attribute for o, a, _ in _originals)
+
+
+@contextmanager
+def suspended() -> Iterator[None]:
+    """Run a block on plain moto: every hook point holds moto's original until the block ends.
+
+    For measuring the local cloud against moto itself in one process (``bench/``); the local
+    cloud's state is untouched and its replacements come back afterwards, even on an error.
+    """
+    replacements = [(owner, attribute, getattr(owner, attribute))
+                    for owner, attribute, _ in _originals]
+    for owner, attribute, value in reversed(_originals):
+        setattr(owner, attribute, value)
+    try:
+        yield
+    finally:
+        for owner, attribute, value in replacements:
+            setattr(owner, attribute, value)
