@@ -1,20 +1,26 @@
 """Run the deployed Lambda zip in-process, as AWS Lambda would: warm starts, logs, metrics, retries.
 
 moto runs a triggered function only in Docker; this behaviour runs the function's *deployed zip*
-in a daemon thread of this process instead. Per function, one warm execution environment keeps the
-loaded handler module until the code or configuration changes (then a cold start). During a run the
-handler sees the function's environment variables, ``time.time()`` follows the local clock, and its
+in this process instead. Per function, one warm execution environment keeps the loaded handler
+module until the code or configuration changes (then a cold start). During a run the handler sees
+the function's environment variables, ``time.time()`` follows the local clock, and its
 ``print``/``logging`` output goes to CloudWatch Logs, framed by START/END/REPORT lines. Every run
 publishes ``AWS/Lambda`` metrics. S3 notifications and ``InvocationType=Event`` are asynchronous: a
 failed event is retried twice on the local clock (after 1 and 2 minutes), then sent to the on-failure
 destination or dead-letter queue, else dropped. DynamoDB stream mappings deliver new records in
 batches and keep the records of a failed batch for the next attempt.
 
+Where a handler runs: the outermost run on the thread that triggered it (the caller waits for it
+anyway, and a hand-over to another thread costs more than the rest of a warm run); a run started
+during another one (a handler invoking a function) on a thread of its environment, kept for its
+warm runs, so that it can outlive a caller that times out. A watchdog thread enforces timeouts.
+
 Limits of doing this in one process: environment variables, ``time.time`` and ``sys.stdout`` are
 process-wide, so they are swapped only while a run is active (the caller waits meanwhile); a timed-out
-handler is stopped at its next Python line, not inside a blocking call; unhandled errors are logged
-in Lambda's default Text log format; "Max Memory Used" is an idle runtime plus the run's growth of
-the process's peak memory.
+handler is stopped at its next Python line: ``time.sleep`` wakes up at the deadline, but another
+blocking call (a socket read, a subprocess) ends first; unhandled errors are logged in Lambda's
+default Text log format; "Max Memory Used" is an idle runtime plus the run's growth of the
+process's peak memory.
 """
 
 from __future__ import annotations
@@ -99,6 +105,8 @@ def uninstall(cloud: LocalCloud) -> None:
     for environment in state.environments.values():
         _forget_modules(environment)
     state.environments.clear()
+    if state.watchdog is not None:
+        state.watchdog.close()
     if state.cleanup is not None:
         state.cleanup()
 

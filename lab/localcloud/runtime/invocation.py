@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,10 @@ from lab.localcloud.runtime.model import (
 from lab.localcloud.runtime.sandbox import (
     _environment, _load, _peak_memory, _retire, _sandbox, _stop,
 )
+from lab.localcloud.runtime.watchdog import Watchdog, absorb
+from lab.localcloud.runtime.workers import WorkerPool
+
+WAIT_SLICE_SECONDS = 0.05  # how soon a run waiting for a nested one notices its own timeout
 
 if TYPE_CHECKING:
     from lab.localcloud import LocalCloud
@@ -52,35 +57,156 @@ def _run(cloud: LocalCloud, function: Any, payload: Any, *, request_id: str | No
 
 def _execute(cloud: LocalCloud, state: RuntimeState, function: Any, environment: Environment,
              payload: Any, outcome: Outcome) -> None:
-    """Run the handler in a daemon thread, enforce the timeout, and fill in ``outcome``."""
+    """Run the handler, enforce the timeout, and fill in ``outcome``.
+
+    The outermost run executes on the caller's thread (the caller waits for it anyway), with the
+    watchdog enforcing its timeout; a run started while another is active (a handler that invokes
+    a function) gets one of its environment's threads, so that it can outlive its caller as AWS
+    lets it. A cold start first gets the init phase (at most INIT_TIMEOUT_SECONDS); the function's
+    timeout counts from the handler call.
+    """
     capture = _Capture(cloud, outcome.request_id)
     capture.log(f"START RequestId: {outcome.request_id} Version: {function.version}")
     timeout = float(function.timeout or 3)
     box: dict[str, Any] = {"cold": environment.handler is None}
-    ready = threading.Event()
-
-    def work() -> None:
-        state.routes[threading.get_ident()] = capture
-        _handle(function, environment, payload, outcome.request_id, timeout, box, ready)
-
-    thread = threading.Thread(target=work, name=f"lambda:{function.function_name}", daemon=True)
+    on_callers_thread = not state.sandboxes
     with _sandbox(cloud, state, function, environment):
         memory_before = _peak_memory()
-        thread.start()
-        ready.wait(INIT_TIMEOUT_SECONDS)
-        thread.join(timeout)
-        timed_out = thread.is_alive()
-        if timed_out:
-            _stop(thread)
+        if on_callers_thread:
+            timed_out = _run_here(state, function, environment, payload, outcome.request_id,
+                                  capture, timeout, box)
+        else:
+            timed_out = _run_on_worker(state, function, environment, payload,
+                                       outcome.request_id, capture, timeout, box)
         box["memory"] = max(0, _peak_memory() - memory_before)
-        state.routes.pop(thread.ident or 0, None)
     capture.close()
     _conclude(cloud, state, function, outcome, capture, box, timed_out=timed_out)
 
 
+class _Phases:
+    """``ready`` of a run on the caller's thread: the init phase's watch, then the handler's."""
+
+    def __init__(self, watchdog: Watchdog, *, timeout: float, cold: bool) -> None:
+        self._watchdog = watchdog
+        self._timeout = timeout
+        self._started = not cold
+        self._fired = False
+        limit = INIT_TIMEOUT_SECONDS if cold else timeout
+        self._watch = watchdog.watch(time.monotonic() + limit, _Discarded)
+
+    def set(self) -> None:
+        """The handler is about to be called: its timeout starts now."""
+        if self._started:
+            return
+        self._started = True
+        if self._watchdog.release(self._watch):
+            self._fired = True
+            absorb(_Discarded)
+        self._watch = self._watchdog.watch(time.monotonic() + self._timeout, _Discarded)
+
+    def end(self) -> bool:
+        """Release the watch and let a pending stop land here; True if it fired.
+
+        May raise ``_Discarded`` (a stop landing before the release): call it until it returns.
+        """
+        if self._watchdog.release(self._watch):
+            self._fired = True
+            absorb(_Discarded)
+        return self._fired
+
+
+def _run_here(state: RuntimeState, function: Any, environment: Environment, payload: Any,
+              request_id: str, capture: _Capture, timeout: float, box: dict[str, Any]) -> bool:
+    """Run the handler on this thread; True if the watchdog stopped it at its deadline.
+
+    The watchdog's stop exception may land anywhere until the watch is released, also after the
+    handler returned: every step up to the release catches it, and the release is retried.
+    """
+    ident = threading.get_ident()
+    previous = state.routes.get(ident)
+    state.routes[ident] = capture
+    timed_out = False
+    try:
+        phases = _Phases(_watchdog(state), timeout=timeout, cold=box["cold"])
+        try:
+            _handle(function, environment, payload, request_id, timeout, box, phases)
+        except _Discarded:
+            pass
+        finally:
+            while True:
+                try:
+                    timed_out = phases.end()
+                    break
+                except _Discarded:
+                    pass
+    finally:
+        if previous is None:
+            state.routes.pop(ident, None)
+        else:
+            state.routes[ident] = previous
+    return timed_out
+
+
+def _run_on_worker(state: RuntimeState, function: Any, environment: Environment, payload: Any,
+                   request_id: str, capture: _Capture, timeout: float, box: dict[str, Any]) -> bool:
+    """Run the handler on one of the environment's threads; True if it was abandoned at its timeout."""
+    ready = threading.Event()
+    finished = threading.Lock()
+    finished.acquire()
+
+    def work() -> None:
+        ident = threading.get_ident()
+        state.routes[ident] = capture
+        try:
+            _handle(function, environment, payload, request_id, timeout, box, ready)
+        finally:
+            if state.routes.get(ident) is capture:
+                del state.routes[ident]
+            finished.release()
+
+    pool = environment.workers or WorkerPool(f"lambda:{function.function_name}")
+    worker = pool.run(work)
+    # The caller may itself be a run on its own thread: wait in slices so that its watchdog can
+    # stop it meanwhile (a pending stop exception lands between two slices).
+    watch = _watchdog(state).current(threading.get_ident())
+    if box["cold"]:
+        _wait(ready.wait, INIT_TIMEOUT_SECONDS, sliced=watch is not None)
+    if _wait(lambda seconds: finished.acquire(timeout=seconds), timeout, sliced=watch is not None):
+        return False
+    if not pool.abandon(worker):
+        return False  # it finished just now
+    _stop(worker.thread)
+    if state.routes.get(worker.ident) is capture:
+        del state.routes[worker.ident]
+    return True
+
+
+def _wait(wait: Callable[[float], bool], seconds: float, *, sliced: bool) -> bool:
+    """``wait(seconds)``, or in slices of WAIT_SLICE_SECONDS; True if it succeeded in time."""
+    if not sliced:
+        return wait(seconds)
+    deadline = time.monotonic() + seconds
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return wait(0)
+        if wait(min(remaining, WAIT_SLICE_SECONDS)):
+            return True
+
+
+def _watchdog(state: RuntimeState) -> Watchdog:
+    if state.watchdog is None:
+        state.watchdog = Watchdog()
+    return state.watchdog
+
+
 def _handle(function: Any, environment: Environment, payload: Any, request_id: str,
-            timeout: float, box: dict[str, Any], ready: threading.Event) -> None:
-    """The handler thread: load the handler on a cold start, call it, leave the result in ``box``."""
+            timeout: float, box: dict[str, Any], ready: Any) -> None:
+    """Load the handler on a cold start, call it, leave the result in ``box``.
+
+    ``ready.set()`` is called when the handler is about to run (its timeout starts). A
+    KeyboardInterrupt (the notebook's stop button, on a run on the caller's thread) propagates.
+    """
     try:
         if environment.handler is None:
             started = time.perf_counter()
@@ -100,8 +226,8 @@ def _handle(function: Any, environment: Environment, payload: Any, request_id: s
         except (TypeError, ValueError) as error:
             box["error"] = _error_object(f"Unable to marshal response: {error}",
                                          "Runtime.MarshalError", [], request_id)
-    except _Discarded:
-        return
+    except (_Discarded, KeyboardInterrupt):
+        raise
     except SystemExit as exit:
         box["exit"] = exit.code
     except _Fault as fault:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lab.localcloud import LocalCloud
+    from lab.localcloud.runtime.watchdog import Watchdog
+    from lab.localcloud.runtime.workers import WorkerPool
 
 
 NAMESPACE = "AWS/Lambda"
@@ -59,6 +61,7 @@ class Environment:
     handler: Callable[..., Any] | None = None
     siblings: dict[str, Any] = dataclasses.field(default_factory=dict)
     paths: list[str] = dataclasses.field(default_factory=list)
+    workers: WorkerPool | None = None  # its handler threads, kept between warm runs
 
 
 @dataclasses.dataclass
@@ -114,6 +117,7 @@ class RuntimeState:
     routes: dict[int, Any] = dataclasses.field(default_factory=dict)
     saved: dict[str, Any] = dataclasses.field(default_factory=dict)
     lock: Any = dataclasses.field(default_factory=threading.RLock)
+    watchdog: Watchdog | None = None  # enforces the timeouts of runs on the caller's thread
 
 
 @dataclasses.dataclass

@@ -23,6 +23,7 @@ from lab.localcloud.runtime.model import (
     Environment, RuntimeState, TASK_ROOT, _Discarded, _Fault, _RoutedLogHandler, _RoutedStream,
     _request_id,
 )
+from lab.localcloud.runtime.workers import WorkerPool
 
 if TYPE_CHECKING:
     from lab.localcloud import LocalCloud
@@ -50,6 +51,7 @@ def _environment(cloud: LocalCloud, state: RuntimeState, function: Any) -> Envir
         module_name=f"_eventlab_lambda_{token}",
         log_group=f"/aws/lambda/{name}",
         log_stream=f"{cloud.clock.now():%Y/%m/%d}/[{function.version}]{token}",
+        workers=WorkerPool(f"lambda:{name}"),
     )
     state.environments[function.function_arn] = environment
     return environment
@@ -73,6 +75,9 @@ def _retire(state: RuntimeState, function: Any) -> None:
 
 
 def _forget_modules(environment: Environment) -> None:
+    """Retire an environment: its modules leave sys.modules and its idle threads end."""
+    if environment.workers is not None:
+        environment.workers.close()
     for name, module in environment.siblings.items():
         if sys.modules.get(name) is module:
             del sys.modules[name]
@@ -165,7 +170,7 @@ def _sandbox(cloud: LocalCloud, state: RuntimeState, function: Any,
         for name, module in list(environment.siblings.items()):
             if sys.modules.get(name) is module:
                 del sys.modules[name]
-        for name in set(sys.modules) - before:
+        for name in sys.modules.keys() - before:
             module = sys.modules.get(name)
             if str(getattr(module, "__file__", None) or "").startswith(root + os.sep):
                 environment.siblings[name] = sys.modules.pop(name)
@@ -180,11 +185,15 @@ def _sandbox(cloud: LocalCloud, state: RuntimeState, function: Any,
 
 
 def _restore(environ: dict[str, str], path: list[str]) -> None:
+    """Put ``os.environ`` and ``sys.path`` back as saved, touching only what differs."""
     sys.path[:] = path
-    for name in set(os.environ) - set(environ):
+    current = dict(os.environ)
+    if current == environ:
+        return
+    for name in current.keys() - environ.keys():
         del os.environ[name]
     for name, value in environ.items():
-        if os.environ.get(name) != value:
+        if current.get(name) != value:
             os.environ[name] = value
 
 
@@ -208,16 +217,31 @@ def _variables(function: Any, environment: Environment) -> dict[str, str]:
 
 
 def _patch_process(cloud: LocalCloud, state: RuntimeState) -> None:
-    """For the outermost run: time.time follows the clock; stdout, stderr, logging are routed."""
+    """For the outermost run: time.time follows the clock; stdout, stderr, logging are routed.
+
+    ``time.sleep`` wakes up when the sleeping thread's run reaches its deadline, so that the
+    watchdog's stop exception lands at once instead of after the sleep.
+    """
     clock = cloud.clock
+    real_sleep = time.sleep
 
     def local_time() -> float:
         return clock.now().timestamp()
 
+    def sleep(seconds: float) -> None:
+        watch = state.watchdog.current(threading.get_ident()) if state.watchdog else None
+        if watch is None:
+            return real_sleep(seconds)
+        if seconds < 0:
+            raise ValueError("sleep length must be non-negative")
+        watch.fired.wait(seconds)
+        return None
+
     handler = _RoutedLogHandler(state.routes)
-    state.saved = {"time": time.time, "stdout": sys.stdout, "stderr": sys.stderr,
-                   "log_handler": handler}
+    state.saved = {"time": time.time, "sleep": real_sleep, "stdout": sys.stdout,
+                   "stderr": sys.stderr, "log_handler": handler}
     time.time = local_time
+    time.sleep = sleep
     sys.stdout = _RoutedStream(state.saved["stdout"], state.routes)
     sys.stderr = _RoutedStream(state.saved["stderr"], state.routes)
     logging.getLogger().addHandler(handler)
@@ -227,6 +251,7 @@ def _unpatch_process(state: RuntimeState) -> None:
     """When the outermost run ends: put everything back exactly as it was."""
     saved, state.saved = state.saved, {}
     time.time = saved["time"]
+    time.sleep = saved["sleep"]
     sys.stdout = saved["stdout"]
     sys.stderr = saved["stderr"]
     logging.getLogger().removeHandler(saved["log_handler"])
