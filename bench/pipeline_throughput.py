@@ -9,11 +9,14 @@ Each round times one block of each of
      ``put_item`` with capacity metering, logs, metrics and alarm evaluation on,
   d. raw moto ``put_object`` and ``put_item`` alternating, one pair per upload: the pipeline's two
      calls with nothing in between,
+  e. uploads to a bucket that triggers a no-op function: S3 event, runtime, logs and metrics,
+     without the handler's work,
 where "raw" means the local cloud's hooks are suspended (``hooks.suspended()``): plain moto.
 It prints uploads per second and the ratio of (c) to the raw limit 1 / (1/a + 1/b), the best a
 pipeline doing both calls in one process could reach: the median of the rounds' ratios and their
 range. The ratio of (c) to (d) is printed too: alternating two calls runs each slower than a loop
-of one (less of each stays in the CPU's caches), so (d) is what no overhead at all would reach. Then the warm-invoke overhead, also in interleaved rounds (medians of single calls):
+of one (less of each stays in the CPU's caches), so (d) is what no overhead at all would reach.
+From (a), (b), (c) and (e) it prints where an upload's time goes, in ms per upload. Then the warm-invoke overhead, also in interleaved rounds (medians of single calls):
   - Invoke API on a no-op handler, minus a direct call of that handler (what the issue asks), and
   - the runtime's own share: minus moto's own Invoke too (hooks suspended: moto answers without
     running anything), so botocore's and moto's request handling cancel out.
@@ -36,6 +39,7 @@ from typing import Any
 NOOP_SOURCE = "def handler(event, context):\n    return None\n"
 RAW_BUCKET = "raw-bench"
 RAW_TABLE = "RawBench"
+NOOP_BUCKET = "noop-trigger-bench"
 
 
 def _noop_zip() -> bytes:
@@ -43,6 +47,31 @@ def _noop_zip() -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("noop.py", NOOP_SOURCE)
     return buffer.getvalue()
+
+
+def _deploy_noop(cloud: Any) -> str:
+    """The no-op function (its own role); returns its ARN."""
+    role = cloud.client("iam").create_role(
+        RoleName="bench-role", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "sts:AssumeRole",
+                "Principal": {"Service": "lambda.amazonaws.com"}}]}))
+    function = cloud.client("lambda").create_function(
+        FunctionName="noop", Runtime="python3.12", Handler="noop.handler",
+        Role=role["Role"]["Arn"], Code={"ZipFile": _noop_zip()})
+    return function["FunctionArn"]
+
+
+def _noop_trigger(cloud: Any) -> None:
+    """A bucket whose uploads invoke the no-op function, as the lab's bucket invokes its own."""
+    arn = _deploy_noop(cloud)
+    cloud.client("lambda").add_permission(
+        FunctionName="noop", StatementId="s3-invoke", Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com", SourceArn=f"arn:aws:s3:::{NOOP_BUCKET}")
+    s3 = cloud.client("s3")
+    s3.create_bucket(Bucket=NOOP_BUCKET)
+    s3.put_bucket_notification_configuration(Bucket=NOOP_BUCKET, NotificationConfiguration={
+        "LambdaFunctionConfigurations": [{"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"]}]})
 
 
 def _block_rate(operation: Callable[[int], Any], numbers: range) -> float:
@@ -81,6 +110,7 @@ def throughput(rounds: int, uploads: int) -> dict[str, Any]:
     cloud.build_pipeline(quiet=True)
     # Plenty of write capacity: this measures the pipeline, not throttling (lesson 10 shows that).
     dynamodb.set_write_capacity(cloud, 100_000)
+    _noop_trigger(cloud)
     s3, ddb = cloud.client("s3"), cloud.client("dynamodb")
     with hooks.suspended():
         s3.create_bucket(Bucket=RAW_BUCKET)
@@ -102,8 +132,11 @@ def throughput(rounds: int, uploads: int) -> dict[str, Any]:
         raw_put_object(number)
         raw_put_item(number)
 
+    def trigger(number: int) -> None:
+        s3.put_object(Bucket=NOOP_BUCKET, Key=f"file {number}.txt", Body=b"benchmark body")
+
     sides = {"put_object": (raw_put_object, True), "put_item": (raw_put_item, True),
-             "pipeline": (upload, False), "pairs": (raw_pair, True)}
+             "pipeline": (upload, False), "pairs": (raw_pair, True), "trigger": (trigger, False)}
     rates: dict[str, list[float]] = {name: [] for name in sides}
     warm_up = 20  # the first upload is the Lambda's cold start
     pair_offset = 10**6  # the pairs' keys and ids differ from the single calls'
@@ -136,12 +169,8 @@ def invoke_overhead(rounds: int, invokes: int) -> dict[str, float]:
 
     mock.stop()
     cloud = lab.connect("moto", quiet=True)
-    client, iam = cloud.client("lambda"), cloud.client("iam")
-    role = iam.create_role(RoleName="bench-role", AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                 "Principal": {"Service": "lambda.amazonaws.com"}}]}))
-    client.create_function(FunctionName="noop", Runtime="python3.12", Handler="noop.handler",
-                           Role=role["Role"]["Arn"], Code={"ZipFile": _noop_zip()})
+    _deploy_noop(cloud)
+    client = cloud.client("lambda")
 
     def direct() -> None:
         handler({}, None)
@@ -193,6 +222,13 @@ def main() -> None:
     print(f"d. raw put_object + put_item alternating {median(rates['pairs']):5.1f} pairs/s")
     print(f"   ratio c / d                      {median(pair_ratios):8.2f}   "
           f"(rounds {min(pair_ratios):.2f}–{max(pair_ratios):.2f})")
+    print(f"e. upload triggering a no-op function {median(rates['trigger']):6.1f} uploads/s")
+    ms = {name: median(1000 / rate for rate in values) for name, values in rates.items()}
+    print("where an upload's time goes (ms per upload, medians of the rounds)")
+    print(f"   put_object itself (a)            {ms['put_object']:8.3f}")
+    print(f"   S3 event, runtime, logs, metrics {ms['trigger'] - ms['put_object']:8.3f}   (e − a)")
+    print(f"   the handler's run (c − e)        {ms['pipeline'] - ms['trigger']:8.3f}   "
+          f"(its put_item alone, raw: {ms['put_item']:.3f})")
     if result["stored"] != result["expected"]:
         raise SystemExit(f"✗ {result['expected'] - result['stored']} uploads were not stored")
 
