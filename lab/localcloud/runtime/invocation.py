@@ -22,7 +22,6 @@ from lab.localcloud.runtime.sandbox import (
     _environment, _load, _peak_memory, _retire, _sandbox, _stop,
 )
 from lab.localcloud.runtime.watchdog import Watchdog, absorb
-from lab.localcloud.runtime.workers import WorkerPool
 
 WAIT_SLICE_SECONDS = 0.05  # how soon a run waiting for a nested one notices its own timeout
 
@@ -99,13 +98,11 @@ class _Phases:
         if self._started:
             return
         self._started = True
-        if self._watchdog.release(self._watch):
-            self._fired = True
-            absorb(_Discarded)
+        self.end()
         self._watch = self._watchdog.watch(time.monotonic() + self._timeout, _Discarded)
 
     def end(self) -> bool:
-        """Release the watch and let a pending stop land here; True if it fired.
+        """Release the watch and let a pending stop land here; True if a watch fired.
 
         May raise ``_Discarded`` (a stop landing before the release): call it until it returns.
         """
@@ -164,7 +161,7 @@ def _run_on_worker(state: RuntimeState, function: Any, environment: Environment,
                 del state.routes[ident]
             finished.release()
 
-    pool = environment.workers or WorkerPool(f"lambda:{function.function_name}")
+    pool = environment.workers
     worker = pool.run(work)
     # The caller may itself be a run on its own thread: wait in slices so that its watchdog can
     # stop it meanwhile (a pending stop exception lands between two slices).

@@ -12,10 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lab.localcloud.runtime.workers import WorkerPool
+
 if TYPE_CHECKING:
     from lab.localcloud import LocalCloud
     from lab.localcloud.runtime.watchdog import Watchdog
-    from lab.localcloud.runtime.workers import WorkerPool
 
 
 NAMESPACE = "AWS/Lambda"
@@ -36,7 +37,7 @@ _log = logging.getLogger(__name__)
 
 
 class _Discarded(BaseException):
-    """Raised inside a timed-out handler thread: its environment is gone (not an error for people)."""
+    """Raised in a handler past its timeout, to stop it (not an error for people)."""
 
 
 class _Fault(Exception):
@@ -61,7 +62,7 @@ class Environment:
     handler: Callable[..., Any] | None = None
     siblings: dict[str, Any] = dataclasses.field(default_factory=dict)
     paths: list[str] = dataclasses.field(default_factory=list)
-    workers: WorkerPool | None = None  # its handler threads, kept between warm runs
+    workers: WorkerPool = dataclasses.field(default_factory=lambda: WorkerPool("lambda"))
 
 
 @dataclasses.dataclass

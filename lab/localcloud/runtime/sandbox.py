@@ -76,8 +76,7 @@ def _retire(state: RuntimeState, function: Any) -> None:
 
 def _forget_modules(environment: Environment) -> None:
     """Retire an environment: its modules leave sys.modules and its idle threads end."""
-    if environment.workers is not None:
-        environment.workers.close()
+    environment.workers.close()
     for name, module in environment.siblings.items():
         if sys.modules.get(name) is module:
             del sys.modules[name]

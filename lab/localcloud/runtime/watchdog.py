@@ -30,9 +30,6 @@ class Watch:
         self.fired = threading.Event()
         self.done = False
 
-    def remaining(self) -> float:
-        return max(0.0, self.deadline - time.monotonic())
-
 
 class Watchdog:
     """One daemon thread that stops runs past their deadline (started on first use)."""
@@ -93,7 +90,7 @@ class Watchdog:
             while not self._closed:
                 now = time.monotonic()
                 while self._heap and (self._heap[0][2].done or self._heap[0][0] <= now):
-                    deadline, _, watch = heapq.heappop(self._heap)
+                    _, _, watch = heapq.heappop(self._heap)
                     if watch.done:
                         continue
                     watch.fired.set()

@@ -1,11 +1,12 @@
-"""Handler threads of one execution environment: reused by warm runs, abandoned when a run times out.
+"""Threads of one execution environment for nested runs: reused while warm, abandoned at a timeout.
 
-A real execution environment is one process that serves one request at a time and stays up between
-warm invocations. Here each environment keeps its idle threads: a warm run hands its call to one of
-them instead of starting a thread (starting one, and the handshakes around it, cost more than the
-rest of a warm run). A run that times out abandons its thread, which is stopped at its next Python
-line and never reused; concurrent runs of one function (a handler that invokes itself) each get a
-thread of their own, as AWS would start a second environment.
+A run started while another is active (a handler that invokes a function) cannot run on its
+caller's thread: AWS lets it outlive a caller that times out. It runs on a thread of its
+environment instead, kept idle between runs as a real environment stays up between warm
+invocations, so that a warm nested run pays no thread start. A run that times out abandons its
+thread, which is stopped at its next Python line and never reused; concurrent runs of one
+function (a handler that invokes itself) each get a thread, as AWS would start a second
+environment.
 """
 
 from __future__ import annotations
