@@ -52,6 +52,33 @@ def test_index_aggregates_epoch_aligned_periods_like_cloudwatch(lab_moto, period
         assert aggregate.statistic("Average") == pytest.approx(sum(values) / len(values))
 
 
+def test_a_narrow_window_over_a_long_history_reads_only_its_minutes():
+    """Days of minutes, windows of a few: the same aggregates as filtering every minute."""
+    class Datum:
+        def __init__(self, value, moment):
+            self.namespace, self.name, self.dimensions, self.unit = "N", "M", [], "Count"
+            self.value, self.timestamp = value, moment
+
+    rng = random.Random(11)
+    origin = dt.datetime(2026, 11, 20)
+    source = [Datum(rng.choice([1, 2, 5]), origin + dt.timedelta(seconds=rng.randrange(3 * 86400)))
+              for _ in range(3000)]
+    index = MetricIndex()
+    for _ in range(40):
+        start = origin + dt.timedelta(minutes=rng.randrange(3 * 1440))
+        width = dt.timedelta(minutes=rng.choice([1, 5, 15]))
+        for begin, end in ((start, start + width), (start + dt.timedelta(seconds=30), start + width),
+                           (start, start + dt.timedelta(days=4))):
+            expected: dict[dt.datetime, float] = {}
+            for datum in source:
+                minute = datum.timestamp.replace(second=0, microsecond=0)
+                if begin <= minute < end:
+                    expected[minute] = expected.get(minute, 0) + datum.value
+            found = index.periods(source, namespace="N", name="M", dimensions=frozenset(),
+                                  start=begin, end=end, period=60)
+            assert {minute: aggregate.total for minute, aggregate in found.items()} == expected
+
+
 def test_statistic_values_sets_fold_in(lab_moto):
     cloudwatch = lab_moto.client("cloudwatch")
     moment = dt.datetime(2026, 11, 25, 8, 3, tzinfo=UTC)
