@@ -225,3 +225,40 @@ def _until(condition: Any, seconds: float = 5.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting"
         time.sleep(0.01)
+
+
+# -- the environment a run leaves behind -------------------------------------------------------
+
+def _change_everything() -> None:
+    os.environ["EVENTLAB_TEST_CHANGED"] = "changed"
+    del os.environ["EVENTLAB_TEST_DELETED"]
+    os.environ["EVENTLAB_TEST_ADDED"] = "new"
+
+
+def test_environ_snapshot_puts_back_changed_deleted_and_added_variables(
+        monkeypatch: pytest.MonkeyPatch):
+    from lab.localcloud.runtime.sandbox import EnvironSnapshot
+
+    monkeypatch.setenv("EVENTLAB_TEST_CHANGED", "before")
+    monkeypatch.setenv("EVENTLAB_TEST_DELETED", "kept")
+    monkeypatch.delenv("EVENTLAB_TEST_ADDED", raising=False)
+    before = dict(os.environ)
+    snapshot = EnvironSnapshot()
+    _change_everything()
+    snapshot.restore()
+    assert dict(os.environ) == before
+    assert os.getenv("EVENTLAB_TEST_CHANGED") == "before"  # the process environment follows
+    snapshot.restore()  # nothing differs: nothing to do
+    assert dict(os.environ) == before
+
+
+def test_environ_snapshot_works_where_os_environ_keeps_no_encoded_data(
+        monkeypatch: pytest.MonkeyPatch):
+    from lab.localcloud.runtime.sandbox import EnvironSnapshot
+
+    plain = {"EVENTLAB_TEST_CHANGED": "before", "EVENTLAB_TEST_DELETED": "kept", "PATH": "/bin"}
+    monkeypatch.setattr(os, "environ", dict(plain))
+    snapshot = EnvironSnapshot()
+    _change_everything()
+    snapshot.restore()
+    assert os.environ == plain

@@ -153,9 +153,9 @@ def _sandbox(cloud: LocalCloud, state: RuntimeState, function: Any,
     it restores everything and the inner runs it abandoned restore nothing when they end.
     """
     token = object()
-    saved_environ, saved_path = dict(os.environ), list(sys.path)
+    saved_environ, saved_path = EnvironSnapshot(), list(sys.path)
     root = str(environment.root)
-    before = set(sys.modules)
+    before = sys.modules.copy()
     with state.lock:
         if not state.sandboxes:
             _patch_process(cloud, state)
@@ -169,7 +169,7 @@ def _sandbox(cloud: LocalCloud, state: RuntimeState, function: Any,
         for name, module in list(environment.siblings.items()):
             if sys.modules.get(name) is module:
                 del sys.modules[name]
-        for name in sys.modules.keys() - before:
+        for name in sys.modules.keys() - before.keys() if sys.modules != before else ():
             module = sys.modules.get(name)
             if str(getattr(module, "__file__", None) or "").startswith(root + os.sep):
                 environment.siblings[name] = sys.modules.pop(name)
@@ -183,17 +183,43 @@ def _sandbox(cloud: LocalCloud, state: RuntimeState, function: Any,
                     _unpatch_process(state)
 
 
-def _restore(environ: dict[str, str], path: list[str]) -> None:
-    """Put ``os.environ`` and ``sys.path`` back as saved, touching only what differs."""
+def _restore(environ: EnvironSnapshot, path: list[str]) -> None:
     sys.path[:] = path
-    current = dict(os.environ)
-    if current == environ:
-        return
-    for name in current.keys() - environ.keys():
-        del os.environ[name]
-    for name, value in environ.items():
-        if current.get(name) != value:
-            os.environ[name] = value
+    environ.restore()
+
+
+class EnvironSnapshot:
+    """``os.environ`` as it was, to put back after a run, touching only what differs.
+
+    Runs happen on every upload, so the snapshot is a copy of ``os.environ``'s encoded data (a
+    C-level dict copy, where ``dict(os.environ)`` decodes every variable) when this Python keeps
+    it in ``_data``, as CPython has since 3.2; elsewhere a plain decoded copy. Restoring goes
+    through ``os.environ`` itself, so the process environment (``putenv``) follows.
+    """
+
+    def __init__(self) -> None:
+        data = getattr(os.environ, "_data", None)
+        self._encoded = data.copy() if isinstance(data, dict) else None
+        self._plain = dict(os.environ) if self._encoded is None else None
+
+    def restore(self) -> None:
+        if self._encoded is None:
+            _put_back(dict(os.environ), self._plain or {}, lambda name: name, lambda value: value)
+            return
+        current = os.environ._data  # type: ignore[attr-defined]
+        if current != self._encoded:
+            _put_back(dict(current), self._encoded, os.environ.decodekey,  # type: ignore[attr-defined]
+                      os.environ.decodevalue)  # type: ignore[attr-defined]
+
+
+def _put_back(current: dict[Any, Any], saved: dict[Any, Any], name: Callable[[Any], str],
+              value: Callable[[Any], str]) -> None:
+    """Make ``os.environ`` equal to ``saved`` again, given what it holds now (same encoding)."""
+    for key in current.keys() - saved.keys():
+        del os.environ[name(key)]
+    for key, saved_value in saved.items():
+        if current.get(key) != saved_value:
+            os.environ[name(key)] = value(saved_value)
 
 
 def _variables(function: Any, environment: Environment) -> dict[str, str]:
