@@ -184,6 +184,7 @@ def _sandbox(cloud: LocalCloud, state: RuntimeState, function: Any,
 
 
 def _restore(environ: EnvironSnapshot, path: list[str]) -> None:
+    """Put ``os.environ`` and ``sys.path`` back as they were before the outermost open run."""
     sys.path[:] = path
     environ.restore()
 
@@ -203,6 +204,7 @@ class EnvironSnapshot:
         self._plain = dict(os.environ) if self._encoded is None else None
 
     def restore(self) -> None:
+        """Make ``os.environ`` what it was at the snapshot (nothing to do when it still is)."""
         if self._encoded is None:
             _put_back(dict(os.environ), self._plain or {}, lambda name: name, lambda value: value)
             return
