@@ -14,7 +14,9 @@ Each round times one block of each of
 where "raw" means the local cloud's hooks are suspended (``hooks.suspended()``): plain moto.
 It prints uploads per second and the ratio of (c) to the raw limit 1 / (1/a + 1/b), the best a
 pipeline doing both calls in one process could reach: the median of the rounds' ratios and their
-range. The ratio of (c) to (d) is printed too: alternating two calls runs each slower than a loop
+range (a round swings far either way when one of Python's full garbage collections, about 0.1 s
+with moto's data in memory, lands in one of its blocks; the median is the figure). The ratio of
+(c) to (d) is printed too: alternating two calls runs each slower than a loop
 of one (less of each stays in the CPU's caches), so (d) is what no overhead at all would reach.
 From (a), (b), (c) and (e) it prints where an upload's time goes, in ms per upload. Then the warm-invoke overhead, also in interleaved rounds (medians of single calls):
   - Invoke API on a no-op handler, minus a direct call of that handler (what the issue asks), and
