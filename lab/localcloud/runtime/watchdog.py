@@ -21,11 +21,10 @@ REFIRE_SECONDS = 0.1  # a handler that catches the stop exception gets it again 
 
 
 class Watch:
-    """The deadline of one run on one thread; ``fired`` is set once the deadline has passed."""
+    """One run's watch on one thread; ``fired`` is set once its deadline has passed."""
 
-    def __init__(self, ident: int, deadline: float, stop: type[BaseException]) -> None:
+    def __init__(self, ident: int, stop: type[BaseException]) -> None:
         self.ident = ident
-        self.deadline = deadline
         self.stop = stop
         self.fired = threading.Event()
         self.done = False
@@ -45,7 +44,7 @@ class Watchdog:
 
     def watch(self, deadline: float, stop: type[BaseException]) -> Watch:
         """Watch the calling thread until ``deadline`` (``time.monotonic()``), then raise ``stop`` in it."""
-        watch = Watch(threading.get_ident(), deadline, stop)
+        watch = Watch(threading.get_ident(), stop)
         with self._condition:
             heapq.heappush(self._heap, (deadline, next(self._order), watch))
             self._by_thread.setdefault(watch.ident, []).append(watch)
