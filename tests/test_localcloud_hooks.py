@@ -70,3 +70,35 @@ def test_a_moved_hook_point_fails_loudly():
         hooks.resolve("moto.s3.models:S3Backend.gone")
     with pytest.raises(hooks.HookPointMissing, match="pinned in pyproject.toml"):
         hooks.patch("moto.nonexistent_module:thing", lambda: None)
+
+
+def test_backend_lookup_is_moto_own_backend_and_follows_a_reset():
+    from moto.cloudwatch.models import cloudwatch_backends
+    from moto.logs.models import logs_backends
+
+    mock.stop()
+    try:
+        import lab
+
+        cloud = lab.connect("moto", quiet=True)
+        account, region = cloud.account_id, cloud.region
+        unused = "ap-southeast-2" if region != "ap-southeast-2" else "eu-west-1"
+        created = hooks.backend(cloudwatch_backends, account, unused)  # moto creates it
+        assert created is cloudwatch_backends[account][unused]
+        assert hooks.backend(cloudwatch_backends, account, unused) is created
+        assert hooks.backend(logs_backends, account, region) is logs_backends[account][region]
+        other = hooks.backend(cloudwatch_backends, "111122223333", region)
+        assert other is cloudwatch_backends["111122223333"][region]
+        first = hooks.backend(cloudwatch_backends, account, region)
+        assert first is cloudwatch_backends[account][region] and first is not other
+        cloud.client("cloudwatch").put_metric_alarm(
+            AlarmName="before-the-reset", Namespace="Lab", MetricName="M", Statistic="Sum",
+            Period=60, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")
+        assert list(first.alarms) == ["before-the-reset"]
+        mock.stop()
+        lab.connect("moto", quiet=True)  # a new mock: moto's backends are new objects
+        fresh = hooks.backend(cloudwatch_backends, account, region)
+        assert fresh is cloudwatch_backends[account][region]
+        assert fresh is not first and fresh.alarms == {}
+    finally:
+        mock.stop()

@@ -176,7 +176,7 @@ def _now(cloud: LocalCloud) -> dt.datetime:
 def _backend(account_id: str, region: str) -> Any:
     from moto.cloudwatch.models import cloudwatch_backends
 
-    return cloudwatch_backends[account_id][region]
+    return hooks.backend(cloudwatch_backends, account_id, region)
 
 
 def _account_of(alarm: Any) -> str:

@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from lab.localcloud import hooks
+
 if TYPE_CHECKING:
     from lab.localcloud import LocalCloud
 
@@ -39,7 +41,7 @@ def put_datapoint(cloud: LocalCloud, *, namespace: str, name: str, value: float,
 
     region = region or cloud.region
     moment = minute_of(timestamp or cloud.clock.now())
-    backend = cloudwatch_backends[cloud.account_id][region]
+    backend = hooks.backend(cloudwatch_backends, cloud.account_id, region)
     backend.metric_data.append(MetricDatum(
         namespace=namespace, name=name, value=float(value),
         dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lab.localcloud import metrics
+from lab.localcloud import hooks, metrics
 from lab.localcloud.runtime.model import (
     Environment, INIT_TIMEOUT_SECONDS, LambdaContext, NAMESPACE, NBSP, Outcome,
     RUNTIME_BASE_MB, RuntimeState, TASK_ROOT, _Capture, _Discarded, _Fault, _iso, _log,
@@ -322,7 +322,7 @@ def _write_logs(function: Any, environment: Environment, events: list[tuple[int,
     """Append the run's events to its stream in moto's logs backend (group created if absent)."""
     from moto.logs.models import logs_backends
 
-    backend = logs_backends[function.account_id][function.region]
+    backend = hooks.backend(logs_backends, function.account_id, function.region)
     backend.ensure_log_group(environment.log_group)
     group = backend.groups[environment.log_group]
     if environment.log_stream not in group.streams:
