@@ -4,7 +4,9 @@ Everything runs in one process, on one moto mock, in interleaved rounds, so that
 speeds up or slows down during the run (a shared CI box) moves both sides of every ratio alike.
 Each round times one block of each of
   a. raw moto ``put_object`` to a bucket without notifications,
-  b. raw moto ``put_item`` of the handler's item, with its condition, to an on-demand table,
+  b. raw moto ``put_item`` of the handler's item, with its condition, to a table with a
+     NEW_IMAGE stream like the pipeline's (moto writes the stream record itself: that cost is
+     moto's, not the local cloud's),
   c. the lab pipeline: ``put_object`` → S3 event → the deployed Lambda zip run in-process →
      ``put_item`` with capacity metering, logs, metrics and alarm evaluation on,
   d. raw moto ``put_object`` and ``put_item`` alternating, one pair per upload: the pipeline's two
@@ -118,7 +120,8 @@ def throughput(rounds: int, uploads: int) -> dict[str, Any]:
         s3.create_bucket(Bucket=RAW_BUCKET)
         ddb.create_table(TableName=RAW_TABLE, BillingMode="PAY_PER_REQUEST",
                          KeySchema=[{"AttributeName": "objectId", "KeyType": "HASH"}],
-                         AttributeDefinitions=[{"AttributeName": "objectId", "AttributeType": "S"}])
+                         AttributeDefinitions=[{"AttributeName": "objectId", "AttributeType": "S"}],
+                         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
 
     def raw_put_object(number: int) -> None:
         s3.put_object(Bucket=RAW_BUCKET, Key=f"file {number}.txt", Body=b"benchmark body")
