@@ -46,7 +46,28 @@ def execute(path: Path, *, timeout: int = 600) -> tuple[object, NotebookRun]:
     except Exception as error:  # noqa: BLE001 - reported with notebook, cell and error
         return notebook, NotebookRun(path, time.perf_counter() - started,
                                      _failure(path, notebook, error))
+    merge_streams(notebook)
     return notebook, NotebookRun(path, time.perf_counter() - started)
+
+
+def merge_streams(notebook: object) -> None:
+    """Join consecutive stdout (or stderr) outputs of a cell into one, in place.
+
+    The kernel sends printed text in chunks as its output buffer is flushed, so where one
+    ``print`` is split depends on timing; stored outputs should not.
+    """
+    for cell in getattr(notebook, "cells", []):
+        merged: list = []
+        for output in cell.get("outputs", []):
+            previous = merged[-1] if merged else None
+            if (previous is not None and output.get("output_type") == "stream"
+                    and previous.get("output_type") == "stream"
+                    and previous.get("name") == output.get("name")):
+                previous["text"] += output["text"]
+            else:
+                merged.append(output)
+        if "outputs" in cell:
+            cell["outputs"] = merged
 
 
 def run_all(paths: list[Path], *, output: Path | None, in_place: bool) -> list[NotebookRun]:

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 from lab import cli
-from lab.workbook import lessons, run_all
+from lab.workbook import lessons, merge_streams, run_all
 
 
 def _notebook(path, *sources):
@@ -51,3 +51,20 @@ def test_the_command_exits_non_zero_naming_the_notebook(monkeypatch, tmp_path, c
     assert "✗ 03_bad.ipynb, cell 2: ZeroDivisionError: division by zero" in capsys.readouterr().err
     with pytest.raises(SystemExit, match="No notebook matches 99"):
         cli.main(["run", "99"])
+
+
+def test_split_stream_outputs_are_merged_and_others_kept_apart():
+    cell = nbformat.v4.new_code_cell("print('a:', 1)", outputs=[
+        nbformat.v4.new_output("stream", name="stdout", text="a:"),
+        nbformat.v4.new_output("stream", name="stdout", text=" 1\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="warning\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="b\n"),
+        nbformat.v4.new_output("execute_result", data={"text/plain": "2"}, execution_count=1),
+        nbformat.v4.new_output("stream", name="stdout", text="c\n"),
+    ])
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# title"), cell])
+    merge_streams(notebook)
+    assert [(o["output_type"], o.get("name"), o.get("text")) for o in cell["outputs"]] == [
+        ("stream", "stdout", "a: 1\n"), ("stream", "stderr", "warning\n"),
+        ("stream", "stdout", "b\n"), ("execute_result", None, None), ("stream", "stdout", "c\n")]
+    assert "outputs" not in notebook.cells[0]
