@@ -1,28 +1,107 @@
 """Learner checks: declared exercises with check(), hint() and solution(), never a traceback.
 
 An exercise is declared once (what it tests, progressive hints, the solution) in
-``lab/exercises/<lesson>.py``; a notebook calls ``ex.q1.check(...)`` with the learner's values
-passed explicitly. A value still equal to ``____`` means "not attempted yet", which is a different
-message from "wrong". Checking (``Exercise.evaluate``) is separate from display (``check``).
+``lab/exercises/<lesson>.py``. Two kinds:
+
+- :class:`Exercise` grades a value: a notebook calls ``ex.q1.check(answer)`` with the learner's
+  value passed explicitly.
+- :class:`BuildExercise` grades a resource the learner created with a real boto3 call, through the
+  API: the notebook cell is ``with ex.build_topic.attempt(cloud):`` around the call, whose key
+  parts are blanked with ``____``.
+
+A value (or a boto3 parameter) still holding ``____`` means "not attempted yet", which is a
+different message from "wrong"; a skipped build is done by the lab's helper so the lesson goes on.
+Checking (``evaluate``) is separate from display (``check``). Instructors can turn
+``solution()`` off for a class with ``EVENTLAB_SOLUTIONS=off``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 from typing import Any
 
 from lab.errors import LabError
 
+BLANK_TEXT = "____"
+SOLUTIONS_VARIABLE = "EVENTLAB_SOLUTIONS"
 
-class Blank:
-    """The placeholder a learner replaces: ``my_key = ____``."""
+
+class Blank(str):
+    """The placeholder a learner replaces: ``my_key = ____``.
+
+    A ``str`` so that it survives an f-string or ``json.dumps`` as ``____``, where the blank guard
+    of every client (:func:`guard_blanks`) still finds it before anything is sent to AWS.
+    """
+
+    def __new__(cls) -> "Blank":
+        return super().__new__(cls, BLANK_TEXT)
 
     def __repr__(self) -> str:
-        return "____"
+        return BLANK_TEXT
 
 
 ____ = Blank()
+
+
+class NotAttempted(LabError):
+    """A boto3 call still holds a ``____`` blank; raised before the request is sent."""
+
+
+def holds_blank(value: Any) -> bool:
+    """True when ``value`` is, or contains (nested in strings, lists or dicts), a ``____`` blank."""
+    return bool(blank_paths(value))
+
+
+def blank_paths(value: Any, path: str = "") -> list[str]:
+    """Where ``____`` stands in ``value``: parameter paths such as ``KeySchema[0].KeyType``."""
+    if isinstance(value, str):
+        return [path or "the value"] if BLANK_TEXT in value else []
+    if isinstance(value, dict):
+        return [found for key, item in value.items()
+                for found in blank_paths(item, f"{path}.{key}" if path else str(key))]
+    if isinstance(value, (list, tuple)):
+        return [found for index, item in enumerate(value)
+                for found in blank_paths(item, f"{path}[{index}]")]
+    return []
+
+
+def _refuse_blanks(params: Any, model: Any = None, **_: Any) -> None:
+    paths = blank_paths(params)
+    if paths:
+        operation = getattr(model, "name", "this call")
+        raise NotAttempted(f"{operation} still has ____ in {', '.join(paths)}: replace each ____ "
+                           "with your answer, then run the cell again.")
+
+
+def guard_blanks(client: Any) -> Any:
+    """Make ``client`` refuse, before sending anything, a call whose parameters hold ``____``."""
+    client.meta.events.register("before-parameter-build", _refuse_blanks,
+                                unique_id="eventlab-refuse-blanks")
+    return client
+
+
+def solutions_allowed() -> bool:
+    """False when the instructor turned solutions off (``EVENTLAB_SOLUTIONS=off``)."""
+    return os.environ.get(SOLUTIONS_VARIABLE, "on").strip().lower() not in ("off", "0", "no", "false")
+
+
+def _print_solution(title: str, text: str) -> None:
+    if solutions_allowed():
+        print(f"Solution — {title}:\n{text}")
+    else:
+        print(f"Solutions are turned off for this class ({SOLUTIONS_VARIABLE}=off): "
+              "try hint(), or ask your instructor.")
+
+
+def _print_hint(exercise: Any) -> None:
+    if not exercise.hints:
+        print(f"No hint for {exercise.title}: try solution().")
+        return
+    index = min(exercise._hints_shown, len(exercise.hints) - 1)
+    exercise._hints_shown += 1
+    print(f"Hint {index + 1}/{len(exercise.hints)}: {exercise.hints[index]}")
 
 
 class Wrong(Exception):
@@ -80,7 +159,7 @@ class Exercise:
 
     def evaluate(self, *values: Any) -> Outcome:
         """Run the test without printing; never raises."""
-        if any(isinstance(v, Blank) for v in values):
+        if any(holds_blank(v) for v in values):
             return Outcome("not attempted",
                            f"{self.title}: not attempted yet — replace ____ with your answer, then run "
                            "the check again.")
@@ -103,13 +182,127 @@ class Exercise:
 
     def hint(self) -> None:
         """Print the next hint (they get more specific each time)."""
-        if not self.hints:
-            print(f"No hint for {self.title}: try solution().")
-            return
-        index = min(self._hints_shown, len(self.hints) - 1)
-        self._hints_shown += 1
-        print(f"Hint {index + 1}/{len(self.hints)}: {self.hints[index]}")
+        _print_hint(self)
 
     def solution(self) -> None:
-        """Print the solution."""
-        print(f"Solution — {self.title}:\n{self.solution_text}")
+        """Print the solution (unless the instructor turned solutions off)."""
+        _print_solution(self.title, self.solution_text)
+
+
+@dataclasses.dataclass
+class BuildExercise:
+    """A resource the learner creates with a real boto3 call; graded through the API.
+
+    The notebook cell wraps the learner's call::
+
+        with ex.build_topic.attempt(cloud):
+            cloud.client("sns").create_topic(Name=____)
+
+    Args:
+        title: what the learner builds, in a few words.
+        test: ``test(cloud)`` reads the resource through the API and returns a success sentence,
+            or raises :class:`Wrong` saying what is off and how to fix it.
+        build: ``build(cloud)`` — the lab's helper that builds the resource when the learner
+            skipped the exercise (it prints its own ✓ line), so later cells never break.
+        exists: AWS error codes meaning "it is already there" (a second run of the cell): the
+            existing resource is graded instead.
+        explain: ``explain(code, message, cloud)`` → a sentence for an AWS error the learner's
+            values caused, or None for the generic one.
+        hints, solution_text: as for :class:`Exercise`.
+    """
+
+    title: str
+    test: Callable[[Any], str]
+    build: Callable[[Any], Any]
+    exists: tuple[str, ...] = ()
+    explain: Callable[[str, str, Any], str | None] | None = None
+    hints: tuple[str, ...] = ()
+    solution_text: str = ""
+    _hints_shown: int = dataclasses.field(default=0, repr=False)
+
+    def evaluate(self, cloud: Any) -> Outcome:
+        """Grade the resource as it is now, without printing; never raises."""
+        try:
+            cloud = require_connection(cloud, example="check(cloud)")
+            message = self.test(cloud)
+        except Wrong as wrong:
+            return Outcome("wrong", f"{self.title}: {wrong}")
+        except LabError as error:
+            return Outcome("wrong", f"{self.title}: {error}")
+        except Exception as error:  # noqa: BLE001 - a learner never sees the checker's traceback
+            return Outcome("wrong", f"{self.title}: the check could not read the resource "
+                                    f"({type(error).__name__}: {error}).")
+        return Outcome("correct", f"{self.title}: {message}")
+
+    def check(self, cloud: Any) -> Outcome:
+        """Print ✓ / ✗ for the resource as it is now, and return the outcome."""
+        outcome = self.evaluate(cloud)
+        print(outcome)
+        return dataclasses.replace(outcome, printed=True)
+
+    def outcome_of(self, cloud: Any, error: BaseException | None) -> Outcome:
+        """What the learner's cell achieved, given the exception it ended with (None: none)."""
+        from lab.aws import error_code, error_message
+
+        if error is not None and (isinstance(error, NotAttempted) or BLANK_TEXT in str(error)):
+            return Outcome("not attempted", f"{self.title}: not attempted yet — replace each ____, "
+                                            "then run the cell again. Meanwhile the lab's helper "
+                                            "builds it:")
+        code = error_code(error) if error is not None else ""
+        if error is not None and code not in self.exists:
+            if code:
+                sentence = self.explain(code, error_message(error), cloud) if self.explain else None
+                return Outcome("wrong", f"{self.title}: " + (sentence or (
+                    f"AWS refused the call with {code}: {error_message(error)} Fix the value it "
+                    "names and run the cell again.")))
+            if isinstance(error, LabError):
+                return Outcome("wrong", f"{self.title}: {error}")
+            return Outcome("wrong", f"{self.title}: your code stopped with {type(error).__name__}: "
+                                    f"{_first_line(error)}. Fix it and run the cell again; "
+                                    "hint() helps.")
+        return self.evaluate(cloud)
+
+    def attempt(self, cloud: Any) -> "_Attempt":
+        """The context manager around the learner's call: grades what it built, never raises."""
+        return _Attempt(self, cloud)
+
+    def hint(self) -> None:
+        """Print the next hint (they get more specific each time)."""
+        _print_hint(self)
+
+    def solution(self) -> None:
+        """Print the solution (unless the instructor turned solutions off)."""
+        _print_solution(self.title, self.solution_text)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else "(no message)"
+
+
+class _Attempt:
+    """``with exercise.attempt(cloud):`` — runs the learner's block, then grades or builds."""
+
+    def __init__(self, exercise: BuildExercise, cloud: Any) -> None:
+        self.exercise = exercise
+        self.cloud = cloud
+        self.outcome: Outcome | None = None
+
+    def __enter__(self) -> "_Attempt":
+        return self
+
+    def __exit__(self, etype: Any, error: BaseException | None, tb: Any) -> bool:
+        if error is not None and not isinstance(error, Exception):
+            return False  # KeyboardInterrupt and friends stop the cell as usual
+        try:
+            cloud = require_connection(self.cloud, example="with ex.build_….attempt(cloud):")
+        except Wrong as wrong:
+            self.outcome = Outcome("wrong", f"{self.exercise.title}: {wrong}")
+            print(self.outcome)
+            return True
+        self.outcome = self.exercise.outcome_of(cloud, error)
+        print(self.outcome)
+        if self.outcome.status == "not attempted":
+            self.exercise.build(cloud)
+        return True
+

@@ -51,10 +51,12 @@ class Lab:
                     "Call lab.connect() again to restart it."
                 )
         if service not in self._clients:
+            from lab.checks import guard_blanks
+
             kwargs: dict[str, Any] = {"region_name": self.region}
             if self.endpoint_url:
                 kwargs["endpoint_url"] = self.endpoint_url
-            self._clients[service] = self._session.client(service, **kwargs)
+            self._clients[service] = guard_blanks(self._session.client(service, **kwargs))
         return self._clients[service]
 
     def arn(self, service: str, resource: str, *, region: bool = True) -> str:
@@ -132,6 +134,7 @@ def connect(backend: str | None = None, *, region: str | None = None,
     kind, endpoint_url = _choose_backend(backend)
     region = region or os.environ.get("EVENTLAB_REGION")
     _install_friendly_errors()
+    _check_email(names.get("email") or os.environ.get("EVENTLAB_EMAIL"))
     if kind == "moto":
         from lab import mock
 
@@ -167,6 +170,22 @@ def connect(backend: str | None = None, *, region: str | None = None,
                names=names_for(account_id, session.region_name, **names), session=session)
 
 
+def _check_email(address: str | None) -> None:
+    """Refuse an EVENTLAB_EMAIL that SNS would reject, before anything is created."""
+    from lab.errors import InvalidEmail
+    from lab.sns import validate_email
+
+    if address is None or address == "":
+        return
+    try:
+        validate_email(address)
+    except InvalidEmail:
+        raise InvalidEmail(
+            f"EVENTLAB_EMAIL={address!r} is not an email address SNS can deliver to: set it to "
+            "the form name@example.com (or unset it), restart the kernel and run the cell again."
+        ) from None
+
+
 def _account_id(session: Any, endpoint_url: str | None) -> str:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
@@ -183,8 +202,25 @@ def _account_id(session: Any, endpoint_url: str | None) -> str:
         raise ConfigurationError(f"Could not reach {where} to read the account id: {error}") from None
 
 
+def friendly_sentence(error: BaseException) -> str:
+    """The one ✗ sentence a notebook shows for ``error`` instead of a traceback."""
+    from lab.aws import error_code, error_message
+
+    if isinstance(error, NameError):
+        name = getattr(error, "name", None) or str(error)
+        return (f"{name!r} is not defined in this kernel: run the lesson's first code cell and "
+                "the cells above this one again (a kernel restart forgets every variable).")
+    code = error_code(error)
+    if code:
+        operation = getattr(error, "operation_name", "the call")
+        return f"AWS refused {operation} with {code}: {error_message(error)}"
+    if type(error).__module__.startswith("botocore"):
+        return f"boto3 refused the call before sending it: {error}"
+    return str(error)
+
+
 def _install_friendly_errors() -> None:
-    """In IPython, show a LabError as one ✗ line instead of a traceback."""
+    """In IPython, show a LabError, a botocore error or a lost variable as one ✗ line."""
     try:
         from IPython import get_ipython
     except ImportError:
@@ -192,9 +228,22 @@ def _install_friendly_errors() -> None:
     shell = get_ipython()
     if shell is None:
         return
+    from botocore.exceptions import BotoCoreError, ClientError
+
     from lab.errors import LabError
 
     def show(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> None:
-        print(f"✗ {value}")
+        print(f"✗ {friendly_sentence(value)}")
 
-    shell.set_custom_exc((LabError,), show)
+    shell.set_custom_exc((LabError, ClientError, BotoCoreError, NameError), show)
+    _show_whole_values()
+
+
+def _show_whole_values() -> None:
+    """pandas prints whole ARNs and ids in notebooks (no ``arn:aws:sns:…drive...``)."""
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is a core dependency
+        return
+    pd.set_option("display.max_colwidth", None)
+    pd.set_option("display.width", 100)

@@ -38,39 +38,72 @@ STEPS: tuple[tuple[str, str], ...] = (
 )
 
 
-def prepare_lesson(lab: Lab, lesson: str, *, confirm_email: bool = True) -> None:
-    """Make sure every step before ``lesson`` (e.g. "05") exists, quietly; say so in one line.
+def _step_present(lab: Lab, number: str) -> bool:
+    """True when every resource lesson ``number`` creates exists already."""
+    if number == "01":
+        return sns.get_topic(lab) is not None and sns.get_email_subscription(lab) is not None
+    if number == "02":
+        return dynamodb.get_table(lab) is not None
+    if number == "03":
+        return iam.get_role(lab) is not None
+    if number == "04":
+        return awslambda.get_function(lab) is not None
+    if number == "05":
+        return s3.get_bucket(lab) is not None and s3.get_trigger(lab) is not None
+    return all(alarms.get_alarm(lab, name) is not None
+               for name in (lab.names.activity_alarm, lab.names.throttle_alarm))
 
-    Lets a notebook run alone in a fresh kernel. On the moto backend the email subscription is
-    also confirmed (``confirm_email=False`` keeps it pending).
+
+def _build_step(lab: Lab, number: str, *, confirm_email: bool) -> None:
+    if number == "01":
+        sns.ensure_topic(lab, quiet=True)
+        status = sns.ensure_email_subscription(lab, quiet=True)
+        if confirm_email and lab.is_local and status == sns.PENDING:
+            lab.confirm_email()
+    elif number == "02":
+        dynamodb.ensure_table(lab, quiet=True)
+    elif number == "03":
+        iam.ensure_role(lab, quiet=True)
+    elif number == "04":
+        logs.ensure_log_group(lab, quiet=True)
+        awslambda.ensure_function(lab, quiet=True)
+    elif number == "05":
+        s3.ensure_bucket(lab, quiet=True)
+        s3.ensure_trigger(lab, quiet=True)
+    elif number == "06":
+        alarms.ensure_alarms(lab, quiet=True)
+
+
+def _lessons(steps: list[tuple[str, str]]) -> str:
+    numbers = [number for number, _ in steps]
+    span = numbers[0] if len(numbers) == 1 else f"{numbers[0]}–{numbers[-1]}"
+    return f"lesson{'s' if len(numbers) > 1 else ''} {span} ({', '.join(w for _, w in steps)})"
+
+
+def prepare_lesson(lab: Lab, lesson: str, *, confirm_email: bool = True) -> None:
+    """Make sure every step before ``lesson`` (e.g. "05") exists; say in one line what it found.
+
+    Lets a notebook run alone. On the moto backend each notebook's kernel holds its own local
+    cloud, which starts empty, so the earlier lessons are rebuilt there; on AWS (or an endpoint)
+    what the learner built is found and only what is missing is created. On the moto backend the
+    email subscription is also confirmed (``confirm_email=False`` keeps it pending).
     """
     before = [(number, what) for number, what in STEPS if number < lesson]
-    done = []
+    found, built = [], []
     for number, what in before:
-        if number == "01":
-            sns.ensure_topic(lab, quiet=True)
-            status = sns.ensure_email_subscription(lab, quiet=True)
-            if confirm_email and lab.is_local and status == sns.PENDING:
-                lab.confirm_email()
-        elif number == "02":
-            dynamodb.ensure_table(lab, quiet=True)
-        elif number == "03":
-            iam.ensure_role(lab, quiet=True)
-        elif number == "04":
-            logs.ensure_log_group(lab, quiet=True)
-            awslambda.ensure_function(lab, quiet=True)
-        elif number == "05":
-            s3.ensure_bucket(lab, quiet=True)
-            s3.ensure_trigger(lab, quiet=True)
-        elif number == "06":
-            alarms.ensure_alarms(lab, quiet=True)
-        done.append(what)
-    if not done:
+        present = _step_present(lab, number)
+        _build_step(lab, number, confirm_email=confirm_email)
+        (found if present else built).append((number, what))
+    if not before:
         print("✓ Nothing to prepare: this is the first step")
-    elif len(done) == 1:
-        print(f"✓ Earlier step in place (lesson {before[0][0]}): {done[0]}")
+    elif not built:
+        print(f"✓ Earlier steps in place: {_lessons(found)}")
+    elif not found and lab.is_local:
+        print(f"✓ This kernel's local cloud starts empty, so the lab built {_lessons(built)}")
+    elif not found:
+        print(f"✓ Nothing of the earlier lessons was there, so the lab built {_lessons(built)}")
     else:
-        print(f"✓ Earlier steps in place (lessons {before[0][0]}–{before[-1][0]}): {', '.join(done)}")
+        print(f"✓ Found {_lessons(found)}; built the missing {_lessons(built)}")
 
 
 def teardown(lab: Lab, *, quiet: bool = False) -> dict[str, list[str]]:

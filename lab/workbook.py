@@ -47,7 +47,16 @@ def execute(path: Path, *, timeout: int = 600) -> tuple[object, NotebookRun]:
         return notebook, NotebookRun(path, time.perf_counter() - started,
                                      _failure(path, notebook, error))
     merge_streams(notebook)
+    drop_run_metadata(notebook)
     return notebook, NotebookRun(path, time.perf_counter() - started)
+
+
+def drop_run_metadata(notebook: object) -> None:
+    """Remove what changes on every run without being output: execution timings, kernel times."""
+    for cell in getattr(notebook, "cells", []):
+        metadata = cell.get("metadata", {})
+        metadata.pop("execution", None)
+        metadata.pop("ExecuteTime", None)
 
 
 def merge_streams(notebook: object) -> None:

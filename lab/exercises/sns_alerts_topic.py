@@ -4,11 +4,76 @@ from __future__ import annotations
 
 from typing import Any
 
+import difflib
+
 from lab import sns
-from lab.checks import Exercise, Wrong, require_connection
+from lab.checks import BuildExercise, Exercise, Wrong, require_connection
 from lab.connection import Lab
 
 _ARN_PARTS = ("arn", "partition", "service", "region", "account id", "topic name")
+
+
+def _topic_names(cloud: Lab) -> list[str]:
+    client = cloud.client("sns")
+    return [topic["TopicArn"].rsplit(":", 1)[-1]
+            for page in client.get_paginator("list_topics").paginate() for topic in page["Topics"]]
+
+
+def _built_topic(cloud: Lab) -> str:
+    """Pass when the learner's CreateTopic made the topic with the lab's exact name."""
+    wanted = cloud.names.topic
+    if sns.get_topic(cloud) is not None:
+        return f"topic {wanted} exists; CreateTopic answered with its ARN."
+    near = difflib.get_close_matches(wanted, _topic_names(cloud), n=1, cutoff=0.6)
+    if near:
+        raise Wrong(f"you created a topic called {near[0]!r}, but the lab's topic is {wanted!r} "
+                    "(cloud.names.topic) and names must match exactly. Run the cell again with "
+                    f"Name=cloud.names.topic; sns.delete_topic(cloud, {near[0]!r}) removes the "
+                    "other one.")
+    raise Wrong(f"there is no topic called {wanted} yet: pass Name=cloud.names.topic to "
+                "create_topic and run the cell again.")
+
+
+def _explain_create_topic(code: str, message: str, cloud: Lab) -> str | None:
+    if code in ("InvalidParameter", "InvalidParameterException"):
+        return ("AWS refused the name: topic names hold only letters, digits, hyphens and "
+                f"underscores (no spaces), 1–256 characters. Use Name=cloud.names.topic "
+                f"({cloud.names.topic!r}).")
+    return None
+
+
+def _built_subscription(cloud: Lab) -> str:
+    """Pass when the lab's address has an email (not email-json) subscription to the topic."""
+    topic_arn = sns.get_topic(cloud)
+    if topic_arn is None:
+        raise Wrong(f"there is no topic {cloud.names.topic} to subscribe to: run the "
+                    "create_topic exercise above first.")
+    email = cloud.names.email
+    mine = [s for s in sns.list_subscriptions(cloud, topic_arn) if s["Endpoint"] == email]
+    if not mine:
+        raise Wrong(f"{email} has no subscription to {cloud.names.topic} yet: pass the topic's "
+                    "ARN, Protocol='email' and Endpoint=cloud.names.email to subscribe.")
+    protocols = sorted({s["Protocol"] for s in mine})
+    if "email" not in protocols:
+        raise Wrong(f"{email} is subscribed with protocol {protocols[0]!r}, which is not plain "
+                    "email ('email-json' mails raw JSON). Subscribe again with Protocol='email'.")
+    status = "pending confirmation" if any(s["pending"] for s in mine if s["Protocol"] == "email") \
+        else "confirmed"
+    return f"{email} is subscribed to {cloud.names.topic} by email ({status})."
+
+
+def _explain_subscribe(code: str, message: str, cloud: Lab) -> str | None:
+    if code in ("NotFound", "NotFoundException"):
+        return ("no topic has that TopicArn. A topic's ARN reads arn:aws:sns:<region>:"
+                "<account id>:<name> — check that the account id is there, or pass "
+                "sns.get_topic(cloud).")
+    if code in ("InvalidParameter", "InvalidParameterException") and "mail" in message:
+        return (f"AWS refused the endpoint: {message}. Use Endpoint=cloud.names.email "
+                f"({cloud.names.email}).")
+    if code in ("InvalidParameter", "InvalidParameterException"):
+        return (f"AWS refused a parameter: {message}. Protocol is 'email' (lower case) and "
+                "TopicArn is the topic's full ARN.")
+    return None
 
 
 
@@ -79,6 +144,32 @@ def _pending_deliveries(answer: Any) -> str:
                     "messages you published. How many of those three arrive?")
     raise Wrong(f"{answer} is not it. Think about what 'pending confirmation' protects against.")
 
+
+build_topic = BuildExercise(
+    title="Create the topic",
+    test=_built_topic,
+    build=sns.ensure_topic,
+    explain=_explain_create_topic,
+    hints=(
+        "create_topic needs only the topic's name.",
+        "The lab keeps every resource name in cloud.names.",
+    ),
+    solution_text='cloud.client("sns").create_topic(Name=cloud.names.topic)',
+)
+
+build_subscription = BuildExercise(
+    title="Subscribe your address",
+    test=_built_subscription,
+    build=sns.ensure_email_subscription,
+    explain=_explain_subscribe,
+    hints=(
+        "subscribe takes the topic's ARN, a protocol and an endpoint.",
+        "sns.get_topic(cloud) returns the topic's ARN; the protocol for a mailbox is a "
+        "lower-case word.",
+    ),
+    solution_text=('cloud.client("sns").subscribe(TopicArn=sns.get_topic(cloud), '
+                   'Protocol="email",\n                          Endpoint=cloud.names.email)'),
+)
 
 topic = Exercise(
     title="The alerts topic",
