@@ -70,15 +70,25 @@ def test_prepare_lesson_builds_what_comes_before_and_says_so(lab_moto, capsys):
     pipeline.prepare_lesson(lab_moto, "01")
     pipeline.prepare_lesson(lab_moto, "02")
     assert sns.get_email_subscription(lab_moto)["pending"] is False  # confirmed on moto
+    pipeline.prepare_lesson(lab_moto, "02")
     pipeline.prepare_lesson(lab_moto, "07")
     out = capsys.readouterr().out.splitlines()
     assert out == [
         "✓ Nothing to prepare: this is the first step",
-        "✓ Earlier step in place (lesson 01): SNS topic + email subscription",
-        "✓ Earlier steps in place (lessons 01–06): SNS topic + email subscription, DynamoDB table, "
-        "IAM role, Lambda function, S3 bucket + trigger, CloudWatch alarms",
+        "✓ This kernel's local cloud starts empty, so the lab built lesson 01 (SNS topic + email "
+        "subscription)",
+        "✓ Earlier steps in place: lesson 01 (SNS topic + email subscription)",
+        "✓ Found lesson 01 (SNS topic + email subscription); built the missing lessons 02–06 "
+        "(DynamoDB table, IAM role, Lambda function, S3 bucket + trigger, CloudWatch alarms)",
     ]
     assert set(lab_moto.build_pipeline(quiet=True)) >= {"topic", "table", "role", "function", "bucket"}
+
+
+def test_prepare_lesson_on_aws_says_what_it_found_not_a_local_cloud(lab_moto, monkeypatch, capsys):
+    monkeypatch.setattr(lab_moto, "backend", "aws")
+    pipeline.prepare_lesson(lab_moto, "03")
+    assert capsys.readouterr().out == ("✓ Nothing of the earlier lessons was there, so the lab built "
+                                       "lessons 01–02 (SNS topic + email subscription, DynamoDB table)\n")
 
 
 def test_prepare_lesson_can_leave_the_subscription_pending(lab_moto):
