@@ -6,6 +6,7 @@ from typing import Any
 
 from lab.aws import error_code, friendly, report, translated, wait_until
 from lab.connection import Lab
+from lab.errors import WaitTimeout
 
 DEFAULT_RETENTION_DAYS = 7
 
@@ -90,3 +91,95 @@ def invocation_lines(lab: Lab, request_id: str, *, timeout: float = 60.0) -> lis
         return messages[start:end + 1]
 
     return wait_until(lines, what=f"the logs of request {request_id}", timeout=timeout, interval=3)
+
+
+def invocations(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Group log events (as :func:`log_events` returns them) into invocations, oldest first.
+
+    Each invocation is ``{"request_id", "stream", "timestamp", "lines", "complete", "cold"}``:
+    its lines from ``START`` (an ``INIT_START`` just before it included) to ``REPORT``,
+    ``complete`` once the ``REPORT`` line is there, ``cold`` when the REPORT names an Init
+    Duration (a cold start, lesson 04). Lines of one stream belong to one run at a time.
+    """
+    runs: list[dict[str, Any]] = []
+    open_runs: dict[str, dict[str, Any]] = {}
+    init_lines: dict[str, str] = {}
+    for event in events:
+        message, stream = event["message"], event["stream"]
+        if message.startswith("INIT_START "):
+            init_lines[stream] = message
+        elif message.startswith("START RequestId: "):
+            init = init_lines.pop(stream, None)
+            run = {"request_id": message.split()[2], "stream": stream,
+                   "timestamp": event["timestamp"], "lines": [*([init] if init else []), message],
+                   "complete": False, "cold": False}
+            open_runs[stream] = run
+            runs.append(run)
+        elif stream in open_runs:
+            run = open_runs[stream]
+            run["lines"].append(message)
+            if message.startswith("REPORT RequestId: "):
+                run["complete"] = True
+                run["cold"] = "\tInit Duration: " in message
+                del open_runs[stream]
+    return runs
+
+
+def newest_invocation(lab: Lab, *, containing: str | None = None, name: str | None = None,
+                      streams: int = 5, timeout: float | None = None) -> dict[str, Any]:
+    """The newest complete invocation in the newest log streams; waits (bounded) for it.
+
+    Reads the ``streams`` newest streams of the log group (one stream per warm environment, so
+    the newest run is in one of them), like the Console's *newest log stream*. With
+    ``containing``, only an invocation with a line holding that text counts (e.g. the key just
+    uploaded). Log events arrive a few seconds after the run on AWS: this waits up to
+    ``timeout`` seconds (default 60 on AWS, 5 on the local cloud, where they are written at once).
+
+    Returns:
+        The invocation as :func:`invocations` describes it.
+
+    Raises:
+        MissingResource: the log group does not exist (lesson 04).
+        WaitTimeout: no such complete invocation arrived in time — one sentence saying why.
+    """
+    name = name or lab.names.log_group
+    if timeout is None:
+        timeout = 5.0 if lab.is_local else 60.0
+    if get_log_group(lab, name) is None:
+        from lab.aws import missing
+
+        raise missing("log group", name, "log_group")
+    seen: dict[str, int] = {"events": 0}
+
+    def found() -> dict[str, Any] | None:
+        events = log_events(lab, name, streams=streams)
+        seen["events"] = len(events)
+        runs = [run for run in invocations(events) if run["complete"] and (
+            containing is None or any(containing in line for line in run["lines"]))]
+        return max(runs, key=lambda run: run["timestamp"]) if runs else None
+
+    try:
+        return wait_until(found, what=f"a complete invocation in {name}", timeout=timeout,
+                          interval=3)
+    except WaitTimeout:
+        pass
+    if not seen["events"]:
+        raise WaitTimeout(f"The log group {name} is empty after {timeout:.0f} s: the function has "
+                          "not run yet. Upload a file, then run this cell again.") from None
+    what = f" that logged {containing!r}" if containing else ""
+    raise WaitTimeout(f"No complete invocation{what} in {name} after {timeout:.0f} s: upload the "
+                      "file (or wait a few seconds), then run this cell again.") from None
+
+
+def cold_starts(lab: Lab, *, since: Any = None, name: str | None = None,
+                streams: int = 50) -> list[Any]:
+    """When each cold start began (UTC datetimes, oldest first), read from the REPORT lines.
+
+    ``since`` (a timezone-aware datetime) leaves out older runs.
+    """
+    import datetime as dt
+
+    runs = invocations(log_events(lab, name, streams=streams))
+    times = [dt.datetime.fromtimestamp(run["timestamp"] / 1000, dt.timezone.utc)
+             for run in runs if run["cold"]]
+    return [moment for moment in times if since is None or moment >= since]

@@ -62,3 +62,18 @@ def wait_for_email(lab: Lab, subject_starts: str, *, timeout: float = 60.0) -> d
         return matching[-1] if matching else None
 
     return wait_until(arrived, what=f"an email {subject_starts!r}", timeout=timeout)
+
+
+def wait_for_minute_room(lab: Lab, seconds: float = 20.0) -> None:
+    """Make sure at least ``seconds`` remain in the current clock minute (lessons 07 and 08).
+
+    CloudWatch sums datapoints per clock minute: a burst that straddles a minute boundary is split
+    in two smaller sums. When less than ``seconds`` remain, let time pass to one second after the
+    next minute starts (instantly on the local cloud, real waiting on AWS); else do nothing.
+    """
+    from lab import charts
+
+    now = charts.now(lab)
+    left = 60 - now.second - now.microsecond / 1e6
+    if left < seconds:
+        pass_time(lab, seconds=left + 1)

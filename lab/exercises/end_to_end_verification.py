@@ -11,7 +11,7 @@ from lab.connection import Lab
 
 ALARM_SUBJECT = 'ALARM: "{name}"'
 OK_SUBJECT = 'OK: "{name}"'
-FAILED_RUN = ("errorMessage", "Task timed out", "Runtime.")
+FAILED_RUN = ("[ERROR]", "errorMessage", "\tStatus: timeout", "Task timed out")
 
 
 def _connection(cloud: Any) -> Lab:
@@ -25,7 +25,7 @@ def _item_stored(cloud: Any, key: Any) -> str:
         raise Wrong("pass the key you uploaded, as a string, e.g. 'verification/hello world.txt'.")
     items = [i for i in dynamodb.scan_items(cloud) if i.get("objectKey") == key]
     if items:
-        newest = items[-1]
+        newest = max(items, key=lambda item: item["timestamp"])
         return (f"{len(items)} item(s) for {key!r} in {cloud.names.table}; the newest has "
                 f"objectId {newest['objectId']} and expires "
                 f"{(newest['ttl'] - newest['timestamp']) // 3600} h after it was written.")
@@ -42,18 +42,7 @@ def _item_stored(cloud: Any, key: Any) -> str:
 
 def _invocations(cloud: Lab) -> list[dict[str, Any]]:
     """Each logged invocation: request id and its lines, START to REPORT, oldest first."""
-    runs: list[dict[str, Any]] = []
-    open_runs: dict[str, dict[str, Any]] = {}
-    for event in logs.log_events(cloud, streams=50):
-        message, stream = event["message"], event["stream"]
-        if message.startswith("START RequestId: "):
-            open_runs[stream] = {"request_id": message.split()[2], "lines": [message]}
-            runs.append(open_runs[stream])
-        elif stream in open_runs:
-            open_runs[stream]["lines"].append(message)
-            if message.startswith("REPORT RequestId: "):
-                del open_runs[stream]
-    return runs
+    return logs.invocations(logs.log_events(cloud, streams=50))
 
 
 def _logs_show_success(cloud: Any, key: Any) -> str:
@@ -67,7 +56,7 @@ def _logs_show_success(cloud: Any, key: Any) -> str:
         raise Wrong(f"no invocation logged 'stored object event' for {key!r}: upload it, wait a "
                     f"few seconds, and look at the log group {cloud.names.log_group}.")
     run = runs[-1]
-    if not run["lines"][-1].startswith("REPORT RequestId: "):
+    if not run["complete"]:
         raise Wrong(f"the run {run['request_id']} has not logged its REPORT line yet: wait a "
                     "few seconds and check again.")
     failures = [line for line in run["lines"] if any(mark in line for mark in FAILED_RUN)]
