@@ -59,9 +59,17 @@ class Lab:
             self._clients[service] = guard_blanks(self._session.client(service, **kwargs))
         return self._clients[service]
 
+    @property
+    def partition(self) -> str:
+        """The ARN partition of the region: ``aws``, ``aws-cn`` or ``aws-us-gov``."""
+        from lab.partitions import partition_of
+
+        return partition_of(self.region)
+
     def arn(self, service: str, resource: str, *, region: bool = True) -> str:
         """An ARN in this account (``region=False`` for global services such as IAM)."""
-        return f"arn:aws:{service}:{self.region if region else ''}:{self.account_id}:{resource}"
+        return (f"arn:{self.partition}:{service}:{self.region if region else ''}:"
+                f"{self.account_id}:{resource}")
 
     # -- the local cloud's conveniences (moto backend only) ------------------------------------
     def _local_cloud(self, what: str) -> Any:

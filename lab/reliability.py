@@ -42,8 +42,8 @@ LAMBDA_ATTEMPTS = 3  # the first try and Lambda's two async retries
 # mode, the default, sleeps a random 0-1 s then 0-2 s of real time), then Lambda's retries take over.
 SDK_RETRIES = MappingProxyType({"AWS_RETRY_MODE": "legacy", "AWS_MAX_ATTEMPTS": "3"})
 SDK_ATTEMPTS = int(SDK_RETRIES["AWS_MAX_ATTEMPTS"])
-TIMEOUT_LINE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z [0-9a-f-]{36} "
-                          r"Task timed out after \d+\.\d\d seconds")
+# AWS since 2025: a timed-out run's REPORT line ends with "Status: timeout" (no "Task timed out").
+TIMEOUT_LINE = re.compile(r"REPORT RequestId: [0-9a-f-]{36}\t.*\tStatus: timeout")
 
 # The test-only function variant: the real handler code plus faults chosen by the object key.
 FAULT_SOURCE = '''"""A test-only S3ToDynamoProcessor, deployed by lab.reliability and never by a lesson.
@@ -704,7 +704,7 @@ PROMISES: Mapping[str, tuple[Any, str, str]] = MappingProxyType({
         lambda f: f["timeout_lines"] == f["slow"] == f["errors"] and f["intact_items"] == f["objects"]
         and f["stored"] == f["objects"],
         "{slow} of {objects} uploads outlast the 1 s timeout",
-        "{timeout_lines} logged 'Task timed out', retried, {intact_items} intact items"),
+        "{timeout_lines} REPORT lines with 'Status: timeout', retried, {intact_items} intact items"),
     "cleanup": (
         lambda f: f["left"] == 0 and f["second_teardown_deleted"] == 0 and f["deleted"] > 0,
         "teardown after all the above ({resources_before} resources), twice",

@@ -92,10 +92,14 @@ def handler(event, context):
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 STREAM = re.compile(r"^(\d{4})/(\d{2})/(\d{2})/\[\$LATEST\][0-9a-f]{32}$")
 START = re.compile(rf"^START RequestId: ({UUID}) Version: \$LATEST$")
+# AWS (python runtimes, 2023 on): the cold start's first line names the runtime version.
+INIT_START = re.compile(r"^INIT_START Runtime Version: python:3\.12\.v\d+\t"
+                        r"Runtime Version ARN: arn:aws:lambda:us-east-1::runtime:[0-9a-f]{64}$")
 END = re.compile(rf"^END RequestId: ({UUID})$")
 REPORT = re.compile(
     rf"^REPORT RequestId: ({UUID})\tDuration: (\d+\.\d\d) ms\tBilled Duration: (\d+) ms\t"
-    r"Memory Size: 128 MB\tMax Memory Used: (\d+) MB(\tInit Duration: \d+\.\d\d ms)?$")
+    r"Memory Size: 128 MB\tMax Memory Used: (\d+) MB(\tInit Duration: (\d+\.\d\d) ms)?"
+    r"(\tStatus: timeout)?$")
 ISO_MS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 
 
@@ -132,12 +136,19 @@ def invoke(lab: Any, payload: Any = None, name: str = "fn", **kwargs: Any) -> di
 
 
 def log_events(lab: Any, name: str = "fn") -> dict[str, list[dict[str, Any]]]:
+    """Each stream's events; every raw message ends in a newline as AWS writes it (checked here,
+    then dropped so that the tests compare lines)."""
     logs = lab.client("logs")
     group = f"/aws/lambda/{name}"
     streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
-    return {s["logStreamName"]: logs.get_log_events(logGroupName=group,
-                                                    logStreamName=s["logStreamName"])["events"]
-            for s in streams}
+    found = {s["logStreamName"]: logs.get_log_events(logGroupName=group,
+                                                     logStreamName=s["logStreamName"])["events"]
+             for s in streams}
+    for events in found.values():
+        for event in events:
+            assert event["message"].endswith("\n"), event["message"]
+            event["message"] = event["message"][:-1]
+    return found
 
 
 def messages(lab: Any, queue_url: str) -> list[dict[str, Any]]:
@@ -201,7 +212,9 @@ def test_each_invocation_is_framed_in_one_stream_per_warm_environment(lab_moto: 
     [(stream, events)] = log_events(lab_moto).items()
     assert STREAM.match(stream).groups() == tuple(lab_moto.clock.now().strftime("%Y %m %d").split())
     lines = [event["message"] for event in events]
-    assert len(lines) == 15
+    assert len(lines) == 16
+    assert INIT_START.match(lines[0])  # a cold start: INIT_START before START, once per environment
+    lines = lines[1:]
     assert lines[1:5] == ["init hello", "count 1", "two", "lines"]
     assert lines[9:12] == ["count 2", "two", "lines"]
     first_id, second_id = START.match(lines[0]).group(1), START.match(lines[8]).group(1)
@@ -212,11 +225,14 @@ def test_each_invocation_is_framed_in_one_stream_per_warm_environment(lab_moto: 
     assert END.match(lines[13]).group(1) == REPORT.match(lines[14]).group(1) == second_id
     cold, warm = REPORT.match(lines[7]), REPORT.match(lines[14])
     assert cold.group(5) and not warm.group(5)  # Init Duration only on the cold start
+    # AWS bills the INIT phase of ZIP functions on managed runtimes since 2025-08-01.
+    assert int(cold.group(3)) == math.ceil(float(cold.group(2)) + float(cold.group(6)))
+    assert int(warm.group(3)) == math.ceil(float(warm.group(2)))
     for report in (cold, warm):
-        assert int(report.group(3)) == math.ceil(float(report.group(2)))
-        assert 1 <= int(report.group(4)) <= 128
+        assert 1 <= int(report.group(4)) <= 128 and report.group(7) is None
     assert all(before <= event["timestamp"] <= after for event in events)
     assert base64.b64decode(second["LogResult"]).decode().splitlines() == lines[8:]
+    assert base64.b64decode(second["LogResult"]).decode().endswith("\n")
 
     context = json.loads(first["Body"])["context"]
     assert context.pop("aws_request_id") == first_id
@@ -248,7 +264,8 @@ def test_module_state_is_kept_warm_until_the_code_or_configuration_changes(lab_m
     assert len(streams) == 2
     newest = max(streams.values(), key=lambda events: events[0]["timestamp"])
     lines = [event["message"] for event in newest]
-    assert lines[1] == "init bonjour"  # the new sibling module, not the cached one
+    assert INIT_START.match(lines[0])
+    assert lines[2] == "init bonjour"  # the new sibling module, not the cached one
     assert REPORT.match(lines[-1]).group(5)
     assert "helper" not in sys.modules and "lambda_function" not in sys.modules
 
@@ -305,7 +322,7 @@ def test_unhandled_errors_return_the_error_payload_and_are_logged_as_python312(
     assert error["stackTrace"][0].startswith('  File "/var/task/lambda_function.py", line ')
     assert "lab/localcloud" not in "".join(error["stackTrace"])  # the runtime's own frames are hidden
     lines = base64.b64decode(response["LogResult"]).decode().splitlines()
-    assert START.match(lines[0]).group(1) == error["requestId"]
+    assert INIT_START.match(lines[0]) and START.match(lines[1]).group(1) == error["requestId"]
     at = lines.index("[ERROR] ValueError: boom")
     assert lines[at + 1] == "Traceback (most recent call last):"
     assert lines[at + 2].startswith('\u00a0\u00a0File "/var/task/lambda_function.py", line ')
@@ -375,13 +392,17 @@ def test_timeout_is_logged_discards_the_environment_and_is_retried(
                                        key=lambda item: item[1][0]["timestamp"])
     for events in (first, second):
         lines = [event["message"] for event in events]
-        request_id = START.match(lines[0]).group(1)
-        report = REPORT.match(lines[-2])
+        assert INIT_START.match(lines[0])
+        request_id = START.match(lines[1]).group(1)
+        report = REPORT.match(lines[-1])
+        # AWS since 2025: no "Task timed out" line; REPORT ends with "Status: timeout".
+        assert report.group(1) == request_id and report.group(7) == "\tStatus: timeout"
         assert report.group(5) and float(report.group(2)) == 1000.0  # cold, timed out
-        assert re.fullmatch(rf"{ISO_MS} {request_id} Task timed out after 1.00 seconds", lines[-1])
+        assert not any("Task timed out" in line for line in lines)
     [record] = [json.loads(m["Body"]) for m in messages(lab_moto, failures)]
     assert record["requestContext"]["approximateInvokeCount"] == 2
-    assert re.fullmatch(rf"{ISO_MS} {UUID} Task timed out after 1.00 seconds",
+    assert record["responsePayload"]["errorType"] == "Sandbox.Timedout"
+    assert re.fullmatch(rf"RequestId: {UUID} Error: Task timed out after 1.00 seconds",
                         record["responsePayload"]["errorMessage"])
     assert metric_sum(lab_moto, "Errors") == 2
     assert dict(os.environ) == before and time.time is original_time

@@ -49,7 +49,8 @@ def handler(event, context):
         raise KeyboardInterrupt
     return {"thread": threading.get_ident()}
 '''
-TIMED_OUT = re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+Z [0-9a-f-]{36} Task timed out after 1\.00 seconds")
+# AWS since 2025: the caller gets {"errorType": "Sandbox.Timedout", "errorMessage": "RequestId: … Error: …"}.
+TIMED_OUT = re.compile(r"RequestId: [0-9a-f-]{36} Error: Task timed out after 1\.00 seconds")
 
 
 def _zip() -> bytes:

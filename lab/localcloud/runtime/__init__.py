@@ -156,7 +156,7 @@ def _invoke(cloud: LocalCloud, function: Any, body: Any, request_headers: Any,
     response_headers["x-amz-executed-version"] = str(function.version)
     if outcome.error is not None:
         response_headers["x-amz-function-error"] = "Unhandled"
-    tail = "\n".join(outcome.lines).encode("utf-8")[-LOG_TAIL_BYTES:]
+    tail = "".join(outcome.lines).encode("utf-8")[-LOG_TAIL_BYTES:]  # each line ends in \n
     response_headers["x-amz-log-result"] = base64.b64encode(tail).decode("ascii")
     return outcome.payload
 

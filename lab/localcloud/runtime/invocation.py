@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import sys
@@ -13,9 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lab.localcloud import hooks, metrics
+from lab.partitions import partition_of
 from lab.localcloud.runtime.model import (
     Environment, INIT_TIMEOUT_SECONDS, LambdaContext, NAMESPACE, NBSP, Outcome,
-    RUNTIME_BASE_MB, RuntimeState, TASK_ROOT, _Capture, _Discarded, _Fault, _iso, _log,
+    RUNTIME_BASE_MB, RuntimeState, RUNTIME_VERSION, TASK_ROOT, _Capture, _Discarded, _Fault, _log,
     _request_id, _reserved_concurrency, _state,
 )
 from lab.localcloud.runtime.sandbox import (
@@ -65,9 +67,11 @@ def _execute(cloud: LocalCloud, state: RuntimeState, function: Any, environment:
     timeout counts from the handler call.
     """
     capture = _Capture(cloud, outcome.request_id)
+    box: dict[str, Any] = {"cold": environment.handler is None}
+    if box["cold"]:
+        capture.log(init_start_line(function))
     capture.log(f"START RequestId: {outcome.request_id} Version: {function.version}")
     timeout = float(function.timeout or 3)
-    box: dict[str, Any] = {"cold": environment.handler is None}
     on_callers_thread = not state.sandboxes
     with _sandbox(cloud, state, function, environment):
         memory_before = _peak_memory()
@@ -242,12 +246,13 @@ def _conclude(cloud: LocalCloud, state: RuntimeState, function: Any, outcome: Ou
     request_id = outcome.request_id
     timeout = float(function.timeout or 3)
     capture.open = True
-    timeout_line = None
     if timed_out:
+        # Since the 2025 runtime interface, a timeout writes no "Task timed out" line: REPORT ends
+        # with "Status: timeout" and the caller gets a Sandbox.Timedout error.
         outcome.duration_ms = timeout * 1000
-        timeout_line = (f"{_iso(cloud.clock.now())} {request_id} "
-                        f"Task timed out after {timeout:.2f} seconds")
-        outcome.error = {"errorMessage": timeout_line}
+        outcome.error = {"errorType": "Sandbox.Timedout",
+                         "errorMessage": f"RequestId: {request_id} Error: Task timed out after "
+                                         f"{timeout:.2f} seconds"}
     else:
         outcome.duration_ms = (box["ended"] - box["started"]) * 1000 if "started" in box else 0.0
         if "exit" in box:
@@ -264,16 +269,36 @@ def _conclude(cloud: LocalCloud, state: RuntimeState, function: Any, outcome: Ou
     if timed_out or "exit" in box or "fault" in box:
         _retire(state, function)  # the environment is gone: the next call is a cold start
     memory_mb = min(int(function.memory_size), RUNTIME_BASE_MB + math.ceil(box["memory"] / 2**20))
+    init_ms = box.get("init_ms") if box["cold"] else None
+    # Since 2025-08-01 the INIT phase of ZIP functions on managed runtimes is billed: a cold
+    # start's Billed Duration is ceil(Duration + Init Duration).
+    billed = math.ceil(outcome.duration_ms + (init_ms or 0.0))
     report = (f"REPORT RequestId: {request_id}\tDuration: {outcome.duration_ms:.2f} ms\t"
-              f"Billed Duration: {math.ceil(outcome.duration_ms)} ms\t"
+              f"Billed Duration: {billed} ms\t"
               f"Memory Size: {function.memory_size} MB\tMax Memory Used: {memory_mb} MB")
-    if box["cold"] and "init_ms" in box:
-        report += f"\tInit Duration: {box['init_ms']:.2f} ms"
+    if init_ms is not None:
+        report += f"\tInit Duration: {init_ms:.2f} ms"
+    if timed_out:
+        report += "\tStatus: timeout"
     capture.log(f"END RequestId: {request_id}")
     capture.log(report)
-    if timeout_line:
-        capture.log(timeout_line)
     outcome.events = capture.events
+
+
+def init_start_line(function: Any) -> str:
+    """The cold start's first line (python runtimes since 2023): the runtime version and its ARN.
+
+    AWS: ``INIT_START Runtime Version: python:3.12.v64\tRuntime Version ARN:
+    arn:aws:lambda:us-east-1::runtime:<64 hex>``; the ARN's hash is the runtime build's id, here
+    derived from the version so that it is stable.
+    """
+    runtime = str(getattr(function, "run_time", None) or "python3.12")
+    language = runtime.rstrip("0123456789.")
+    version = f"{language}:{runtime[len(language):]}.v{RUNTIME_VERSION}"
+    digest = hashlib.sha256(version.encode()).hexdigest()
+    region = function.region
+    return (f"INIT_START Runtime Version: {version}\tRuntime Version ARN: "
+            f"arn:{partition_of(region)}:lambda:{region}::runtime:{digest}")
 
 
 def _exit_error(request_id: str, code: Any) -> dict[str, Any]:

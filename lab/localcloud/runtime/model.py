@@ -32,6 +32,9 @@ LOG_TAIL_BYTES = 4096  # Invoke with LogType=Tail returns the last 4 KB of the l
 SYNC_POLLERS = ("aws:sqs", "aws:kinesis")  # event sources whose pollers invoke synchronously
 TASK_ROOT = "/var/task"  # where Lambda unpacks the zip; stack traces show this path
 NBSP = "\u00a0"  # the python runtime indents stack traces in the log with no-break spaces
+# The managed runtime's version, named by the INIT_START line of a cold start (AWS: "Lambda
+# runtime versions"; a 2025–2026 python3.12 function logs e.g. "python:3.12.v64").
+RUNTIME_VERSION = 64
 
 _log = logging.getLogger(__name__)
 
@@ -174,8 +177,10 @@ class _Capture:
         self.open = True
 
     def log(self, message: str) -> None:
+        """Append one log event; like AWS's runtime, every raw message ends with a newline."""
         if self.open:
-            self.events.append((_millis(self.clock.now()), message))
+            self.events.append((_millis(self.clock.now()),
+                                message if message.endswith("\n") else message + "\n"))
 
     def write(self, text: str) -> None:
         *complete, self.partial = (self.partial + text).split("\n")
