@@ -554,3 +554,13 @@ def test_only_conditional_check_failures_count_as_duplicates(fn: types.ModuleTyp
     for code in ("ValidationException", "ProvisionedThroughputExceededException", "AccessDeniedException"):
         with pytest.raises(ClientError):
             fn.put_once(Table(code), {"objectId": "x"})
+
+
+def test_every_line_of_the_handler_fits_a_jupyterlab_code_view():
+    """Lesson 04 shows the file: lines over ~92 characters wrap mid-word in JupyterLab."""
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parent.parent / "handler" / "lambda_function.py"
+    long_lines = [(number, len(line)) for number, line in
+                  enumerate(source.read_text(encoding="utf-8").splitlines(), 1) if len(line) > 88]
+    assert long_lines == []
