@@ -6,6 +6,7 @@ from typing import Any
 
 from lab.aws import friendly, get_or_none, missing, report
 from lab.connection import Lab
+from lab.errors import LabError
 
 PARTITION_KEY = "objectId"
 TTL_ATTRIBUTE = "ttl"
@@ -72,16 +73,62 @@ def enable_ttl(lab: Lab, name: str | None = None, *, attribute: str = TTL_ATTRIB
     return True
 
 
+def disable_ttl(lab: Lab, name: str | None = None) -> bool:
+    """Turn TTL off, whatever attribute it watches; False when it already was off.
+
+    On AWS the next change of the table's TTL is accepted only after this one has settled
+    (up to an hour).
+    """
+    name = name or lab.names.table
+    current = get_ttl(lab, name)
+    if current.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+        return False
+    with friendly(f"disable TTL on table {name}"):
+        lab.client("dynamodb").update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": False, "AttributeName": current["AttributeName"]})
+    return True
+
+
+def ensure_ttl(lab: Lab, name: str | None = None, *, quiet: bool = False) -> str:
+    """Turn on TTL for ``ttl`` unless it is on; print one ✓ line; return the attribute (lesson 02).
+
+    Raises:
+        LabError: TTL is on for another attribute (AWS allows one, and one change an hour).
+    """
+    name = name or lab.names.table
+    if get_table(lab, name) is None:
+        raise missing("DynamoDB table", name, "table")
+    current = get_ttl(lab, name)
+    other = current.get("AttributeName")
+    if current.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") and other != TTL_ATTRIBUTE:
+        raise LabError(f"TTL of table {name} is on for the attribute {other!r}, not "
+                       f"{TTL_ATTRIBUTE!r}: turn it off with dynamodb.disable_ttl(cloud) first "
+                       "(on AWS, the next change is accepted once that has settled, up to an hour).")
+    changed = enable_ttl(lab, name)
+    if not quiet:
+        if changed:
+            print(f"✓ Turned on time to live (attribute {TTL_ATTRIBUTE}) for table {name}")
+        else:
+            print(f"✓ Time to live (attribute {TTL_ATTRIBUTE}) is already on for table {name}")
+    return TTL_ATTRIBUTE
+
+
 def ensure_table(lab: Lab, name: str | None = None, *, write_capacity: int = DEFAULT_CAPACITY,
-                 read_capacity: int = DEFAULT_CAPACITY, quiet: bool = False) -> str:
-    """Get or create the table, wait until ACTIVE, enable TTL; print one ✓ line; return its ARN."""
+                 read_capacity: int = DEFAULT_CAPACITY, ttl: bool = True,
+                 quiet: bool = False) -> str:
+    """Get or create the table, wait until ACTIVE, enable TTL; print one ✓ line; return its ARN.
+
+    ``ttl=False`` leaves TTL as it is (lesson 02 turns it on as an exercise of its own).
+    """
     name = name or lab.names.table
     table = get_table(lab, name)
     created = table is None
     if created:
         table = create_table(lab, name, read_capacity=read_capacity, write_capacity=write_capacity)
     wait_for_table(lab, name)
-    enable_ttl(lab, name)
+    if ttl:
+        enable_ttl(lab, name)
     report(created, "table", name, quiet=quiet)
     return table["TableArn"]
 
@@ -144,3 +191,32 @@ def delete_table(lab: Lab, name: str | None = None) -> bool:
         client.get_waiter("table_not_exists").wait(
             TableName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 60})
     return True
+
+
+# -- item size, as lesson 02 teaches it --------------------------------------------------------
+def value_bytes(value: Any) -> int:
+    """Bytes DynamoDB counts for a string or a whole number (the rules lesson 02 teaches)."""
+    if isinstance(value, str):
+        return len(value.encode("utf-8"))
+    significant = str(abs(int(value))).strip("0")
+    return (len(significant) + 1) // 2 + 1
+
+
+def item_bytes(item: dict[str, Any]) -> int:
+    """An item's size: over its attributes, the UTF-8 bytes of the name plus the value's bytes."""
+    return sum(len(name.encode("utf-8")) + value_bytes(value) for name, value in item.items())
+
+
+def example_item(object_key: str = "uploads/hello.txt") -> dict[str, Any]:
+    """The item the handler writes for a 12-byte upload, with fixed values (lesson 02's example)."""
+    return {
+        "objectId": "2f1b8e9a-4c3d-5e6f-8a7b-9c0d1e2f3a4b",
+        "bucket": "event-driven-lab-pauljancen",
+        "objectKey": object_key,
+        "timestamp": 1764057600,
+        "ttl": 1764057600 + 86400,
+        "size": 12,
+        "eTag": "5d41402abc4b2a76b9719d911017c592",
+        "eventName": "ObjectCreated:Put",
+        "eventTime": "2025-11-25T08:00:00.000Z",
+    }
