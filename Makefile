@@ -12,8 +12,11 @@ $(BIN)/.installed: pyproject.toml
 
 setup: $(BIN)/.installed  ## create .venv and install the lab with its test tools
 
+# JupyterLab refuses to start as root (Docker, root WSL) without --allow-root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
+
 lab: setup  ## set up and open the workbook in JupyterLab
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(ROOT_FLAG)
 
 test: setup  ## unit tests + every notebook under nbval (strict)
 	$(BIN)/python -m pytest

@@ -87,6 +87,21 @@ def solutions_allowed() -> bool:
     return os.environ.get(SOLUTIONS_VARIABLE, "on").strip().lower() not in ("off", "0", "no", "false")
 
 
+def _missing_arguments(test: Callable[..., Any], values: tuple[Any, ...]) -> list[str]:
+    """The names of ``test``'s required parameters that ``values`` leaves out (none: [])."""
+    import inspect
+
+    try:
+        parameters = list(inspect.signature(test).parameters.values())
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return []
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
+        return []
+    required = [p.name for p in parameters
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
+    return required[len(values):]
+
+
 def _print_solution(title: str, text: str) -> None:
     if solutions_allowed():
         print(f"Solution — {title}:\n{text}")
@@ -163,6 +178,12 @@ class Exercise:
             return Outcome("not attempted",
                            f"{self.title}: not attempted yet — replace ____ with your answer, then run "
                            "the check again.")
+        missing = _missing_arguments(self.test, values)
+        if missing:
+            example = ", ".join("cloud" if name == "cloud" else name for name in missing)
+            given = ", ".join(["answer"] * len(values) + [example]) if values else example
+            return Outcome("wrong", f"{self.title}: this check needs {example}: call it as "
+                                    f"check({given}), with the connection made by connect().")
         try:
             message = self.test(*values)
         except Wrong as wrong:
@@ -220,7 +241,7 @@ class BuildExercise:
     solution_text: str = ""
     _hints_shown: int = dataclasses.field(default=0, repr=False)
 
-    def evaluate(self, cloud: Any) -> Outcome:
+    def evaluate(self, cloud: Any = None) -> Outcome:
         """Grade the resource as it is now, without printing; never raises."""
         try:
             cloud = require_connection(cloud, example="check(cloud)")
@@ -234,7 +255,7 @@ class BuildExercise:
                                     f"({type(error).__name__}: {error}).")
         return Outcome("correct", f"{self.title}: {message}")
 
-    def check(self, cloud: Any) -> Outcome:
+    def check(self, cloud: Any = None) -> Outcome:
         """Print ✓ / ✗ for the resource as it is now, and return the outcome."""
         outcome = self.evaluate(cloud)
         print(outcome)
@@ -262,7 +283,7 @@ class BuildExercise:
                                     "hint() helps.")
         return self.evaluate(cloud)
 
-    def attempt(self, cloud: Any) -> "_Attempt":
+    def attempt(self, cloud: Any = None) -> "_Attempt":
         """The context manager around the learner's call: grades what it built, never raises."""
         return _Attempt(self, cloud)
 

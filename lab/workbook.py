@@ -39,7 +39,9 @@ def execute(path: Path, *, timeout: int = 600) -> tuple[object, NotebookRun]:
 
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(path.parent)}})
+                            resources={"metadata": {"path": str(path.parent)}},
+                            # the kernel's own start-up warnings would interleave with progress
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
     started = time.perf_counter()
     try:
         client.execute()

@@ -189,3 +189,14 @@ def test_connect_accepts_a_valid_eventlab_email(monkeypatch):
         assert lab.connect("moto", quiet=True).names.email == "student.one@school.example.org"
     finally:
         mock.stop()
+
+
+def test_a_build_check_called_without_the_connection_says_how_to_pass_it(capsys):
+    exercise, built = _exercise()
+    assert exercise.check().status == "wrong"
+    with exercise.attempt() as attempt:
+        pass
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "✗ Make a topic: pass the connection made by connect(), e.g. check(cloud)."
+    assert out[1].startswith("✗ Make a topic: pass the connection made by connect(), e.g. with ")
+    assert attempt.outcome.status == "wrong" and built == []

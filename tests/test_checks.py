@@ -110,3 +110,15 @@ def test_a_check_given_something_else_than_the_connection_says_how_to_pass_it():
     assert outcome.message.endswith("pass the connection made by connect(), e.g. check(cloud).")
     with pytest.raises(Wrong, match=r"e\.g\. ex\.table\.check\(cloud\)"):
         require_connection(None, example="ex.table.check(cloud)")
+
+
+def test_a_check_called_without_its_connection_says_how_to_call_it():
+    from lab.exercises import sns_alerts_topic
+
+    outcome = sns_alerts_topic.topic.evaluate()
+    assert outcome.status == "wrong"
+    assert outcome.message == ("The alerts topic: this check needs cloud: call it as check(cloud), "
+                               "with the connection made by connect().")
+    outcome = sns_alerts_topic.q1.evaluate("arn:aws:sns:us-east-1:123456789012:event-driven-alerts")
+    assert "call it as check(answer, cloud)" in outcome.message
+    assert "TypeError" not in outcome.message

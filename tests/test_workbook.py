@@ -20,8 +20,8 @@ def _notebook(path, *sources):
 def test_lessons_are_the_numbered_notebooks_in_order():
     names = [p.name for p in lessons()]
     assert names == sorted(names)
-    assert names[0] == "00_welcome_and_setup.ipynb" and names[-1] == "10_failure_modes.ipynb"
-    assert len(names) == 11
+    assert names[0] == "00_welcome_and_setup.ipynb" and names[-1] == "11_retries_and_destinations.ipynb"
+    assert len(names) == 12
 
 
 def test_run_all_writes_executed_notebooks_and_html(tmp_path):
@@ -68,3 +68,32 @@ def test_split_stream_outputs_are_merged_and_others_kept_apart():
         ("stream", "stdout", "a: 1\n"), ("stream", "stderr", "warning\n"),
         ("stream", "stdout", "b\n"), ("execute_result", None, None), ("stream", "stdout", "c\n")]
     assert "outputs" not in notebook.cells[0]
+
+
+def test_a_headless_run_prints_no_kernel_warning(tmp_path, capfd):
+    good = _notebook(tmp_path / "00_quiet.ipynb", "print('fine')")
+    run_all([good], output=None, in_place=False)
+    captured = capfd.readouterr()
+    assert "Kernel is running over TCP" not in captured.out + captured.err
+    assert "[1/1] 00_quiet.ipynb … ok" in captured.out
+
+
+def test_the_lesson_folder_holds_only_lessons():
+    from lab.workbook import NOTEBOOKS_DIR
+
+    others = sorted(p.name for p in NOTEBOOKS_DIR.iterdir()
+                    if p.suffix != ".ipynb" and not p.name.startswith("."))
+    assert others == []
+
+
+def test_make_lab_allows_root_only_for_root():
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    printed = subprocess.run(["make", "-n", "-W", "pyproject.toml", "lab", "BIN=/x"], cwd=root,
+                             capture_output=True, text=True).stdout
+    import os
+
+    line = next(line for line in printed.splitlines() if "jupyter lab" in line)
+    assert line.rstrip().endswith("--allow-root") is (os.geteuid() == 0)
