@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab.aws import friendly
+from lab import settings
 from lab.checks import Exercise, Wrong, require_connection
 
 FLOW = ("S3", "Lambda", "DynamoDB", "CloudWatch", "SNS")
@@ -24,18 +24,18 @@ _STEP = {
 }
 
 
-def _environment(cloud: Any) -> str:
-    """Pass when ``cloud`` is a connection whose backend answers an STS call."""
+def _environment(cloud: Any = None) -> str:
+    """Pass when every setting of ``cloud`` (lab.settings) is usable and the backend answers."""
     require_connection(cloud, example="ex.environment.check(cloud)")
-    with friendly("ask the backend who you are (sts:GetCallerIdentity)"):
-        account = cloud.client("sts").get_caller_identity()["Account"]
-    if account != cloud.account_id:
-        raise Wrong(f"the backend answers as account {account}, but the connection expected "
-                    f"{cloud.account_id}: run connect() again.")
+    problems = [setting for setting in settings.review(cloud) if not setting.ok]
+    if problems:
+        more = (f" ({len(problems) - 1} more: settings.show(cloud) lists them)"
+                if len(problems) > 1 else "")
+        raise Wrong(f"{problems[0].name}: {problems[0].sentence}{more}")
     where = {"moto": "in-process moto", "aws": "real AWS",
              "endpoint": cloud.endpoint_url}[cloud.backend]
-    return (f"the {cloud.backend} backend ({where}) answers in {cloud.region} "
-            f"as account {account}.")
+    return (f"the {cloud.backend} backend ({where}) answers in {cloud.region} as account "
+            f"{cloud.account_id}; every setting is usable.")
 
 
 def _canonical(name: Any) -> str | None:
@@ -77,11 +77,13 @@ environment = Exercise(
     title="Environment check",
     test=_environment,
     hints=(
-        "Run the first code cell of this notebook: it makes the connection `cloud`.",
-        "If the check still fails, read the ✗ sentence: it names the setting to change "
-        "(see also the README's Troubleshooting table).",
+        "Run the first code cell of this notebook: it makes the connection `cloud`, which the "
+        "check takes: ex.environment.check(cloud).",
+        "If the check still fails, read its ✗ sentence, or settings.show(cloud) for every "
+        "setting: each names the variable to change (see also the README's Troubleshooting).",
     ),
-    solution_text="from lab import connect\ncloud = connect()\nex.environment.check(cloud)",
+    solution_text=("from lab import connect, settings\ncloud = connect()\nsettings.show(cloud)\n"
+                   "ex.environment.check(cloud)"),
 )
 
 q1 = Exercise(
