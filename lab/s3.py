@@ -109,8 +109,13 @@ def allow_s3_to_invoke(lab: Lab) -> bool:
     return True
 
 
-def _policy_statement_ids(lab: Lab) -> set[str]:
-    """The Sids of the function's resource policy (empty when it has none)."""
+def bucket_arn(lab: Lab) -> str:
+    """The bucket's ARN: ``arn:aws:s3:::<name>`` (bucket ARNs hold no Region and no account id)."""
+    return f"arn:aws:s3:::{lab.names.bucket}"
+
+
+def policy_statements(lab: Lab) -> list[dict[str, Any]]:
+    """Every statement of the function's resource policy (empty when it has none)."""
     import json
 
     from botocore.exceptions import ClientError
@@ -119,9 +124,47 @@ def _policy_statement_ids(lab: Lab) -> set[str]:
         policy = lab.client("lambda").get_policy(FunctionName=lab.names.function)["Policy"]
     except ClientError as error:
         if error_code(error) == "ResourceNotFoundException":
-            return set()
+            return []
         raise translated(error, f"read the policy of {lab.names.function}") from None
-    return {statement.get("Sid", "") for statement in json.loads(policy).get("Statement", [])}
+    statements = json.loads(policy).get("Statement", [])
+    return statements if isinstance(statements, list) else [statements]
+
+
+def get_permission(lab: Lab) -> dict[str, Any] | None:
+    """The policy statement with the lab's StatementId (:func:`permission_statement_id`), or None."""
+    sid = permission_statement_id(lab)
+    return next((s for s in policy_statements(lab) if s.get("Sid") == sid), None)
+
+
+def ensure_permission(lab: Lab, *, quiet: bool = False) -> str:
+    """Get or add the statement letting this bucket invoke the function; print one ✓ line.
+
+    Returns the statement id. A statement already there under that id is kept as it is (the
+    lesson's check says when it is wrong; :func:`remove_permission` removes it).
+    """
+    created = allow_s3_to_invoke(lab)
+    report(created, "invoke permission", f"{lab.names.bucket} → {lab.names.function}", quiet=quiet)
+    return permission_statement_id(lab)
+
+
+def remove_permission(lab: Lab, statement_id: str | None = None) -> bool:
+    """Remove one statement (default: the lab's) from the function's policy; False if absent."""
+    from botocore.exceptions import ClientError
+
+    statement_id = statement_id or permission_statement_id(lab)
+    try:
+        lab.client("lambda").remove_permission(FunctionName=lab.names.function,
+                                               StatementId=statement_id)
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return False
+        raise translated(error, f"remove statement {statement_id} of {lab.names.function}") from None
+    return True
+
+
+def _policy_statement_ids(lab: Lab) -> set[str]:
+    """The Sids of the function's resource policy (empty when it has none)."""
+    return {statement.get("Sid", "") for statement in policy_statements(lab)}
 
 
 def get_trigger(lab: Lab) -> dict[str, Any] | None:
