@@ -75,10 +75,12 @@ def report(created: bool, kind: str, name: str, *, quiet: bool = False) -> None:
     """Print the one status line of an ensure_* helper."""
     if quiet:
         return
+    from lab.text import say
+
     if created:
-        print(f"✓ Created {kind} {name}")
+        say(f"✓ Created {kind} {name}")
     else:
-        print(f"✓ {kind[:1].upper()}{kind[1:]} {name} already exists")
+        say(f"✓ {kind[:1].upper()}{kind[1:]} {name} already exists")
 
 
 def wait_until(check: Callable[[], T | None], *, what: str, timeout: float = 120.0,

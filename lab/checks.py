@@ -107,16 +107,18 @@ def _print_solution(title: str, text: str) -> None:
         print(f"Solution — {title}:\n{text}")
     else:
         print(f"Solutions are turned off for this class ({SOLUTIONS_VARIABLE}=off): "
-              "try hint(), or ask your instructor.")
+              "try hint(), or ask your instructor.")  # 93 characters: fits as it is
 
 
 def _print_hint(exercise: Any) -> None:
     if not exercise.hints:
         print(f"No hint for {exercise.title}: try solution().")
         return
+    from lab.text import say
+
     index = min(exercise._hints_shown, len(exercise.hints) - 1)
     exercise._hints_shown += 1
-    print(f"Hint {index + 1}/{len(exercise.hints)}: {exercise.hints[index]}")
+    say(f"Hint {index + 1}/{len(exercise.hints)}: {exercise.hints[index]}")
 
 
 class Wrong(Exception):
@@ -145,8 +147,10 @@ class Outcome:
         return self.status == "correct"
 
     def __str__(self) -> str:
+        from lab.text import wrap
+
         mark = {"correct": "✓", "wrong": "✗", "not attempted": "…"}[self.status]
-        return f"{mark} {self.message}"
+        return wrap(f"{mark} {self.message}")
 
     def _ipython_display_(self) -> None:
         """In a notebook, show the sentence once: not again after ``check()`` printed it."""
@@ -266,9 +270,8 @@ class BuildExercise:
         from lab.aws import error_code, error_message
 
         if error is not None and (isinstance(error, NotAttempted) or BLANK_TEXT in str(error)):
-            return Outcome("not attempted", f"{self.title}: not attempted yet — replace each ____, "
-                                            "then run the cell again. Meanwhile the lab's helper "
-                                            "builds it:")
+            return Outcome("not attempted", f"{self.title}: not attempted yet — replace each ____ "
+                                            "and run the cell again. Meanwhile the lab builds it:")
         code = error_code(error) if error is not None else ""
         if error is not None and code not in self.exists:
             if code:

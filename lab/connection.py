@@ -241,7 +241,9 @@ def _install_friendly_errors() -> None:
     from lab.errors import LabError
 
     def show(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> None:
-        print(f"✗ {friendly_sentence(value)}")
+        from lab.text import say
+
+        say(f"✗ {friendly_sentence(value)}")
 
     shell.set_custom_exc((LabError, ClientError, BotoCoreError, NameError), show)
     _show_whole_values()

@@ -6,6 +6,7 @@ from typing import Any
 
 from lab import alarms, awslambda, dynamodb, iam, logs, s3, sns
 from lab.connection import Lab
+from lab.text import say
 
 
 def build_pipeline(lab: Lab, *, activity_threshold: float = alarms.ACTIVITY_THRESHOLD,
@@ -95,15 +96,15 @@ def prepare_lesson(lab: Lab, lesson: str, *, confirm_email: bool = True) -> None
         _build_step(lab, number, confirm_email=confirm_email)
         (found if present else built).append((number, what))
     if not before:
-        print("✓ Nothing to prepare: this is the first step")
+        say("✓ Nothing to prepare: this is the first step")
     elif not built:
-        print(f"✓ Earlier steps in place: {_lessons(found)}")
+        say(f"✓ Earlier steps in place: {_lessons(found)}")
     elif not found and lab.is_local:
-        print(f"✓ This kernel's local cloud starts empty, so the lab built {_lessons(built)}")
+        say(f"✓ This kernel's local cloud starts empty, so the lab built {_lessons(built)}")
     elif not found:
-        print(f"✓ Nothing of the earlier lessons was there, so the lab built {_lessons(built)}")
+        say(f"✓ Nothing of the earlier lessons was there, so the lab built {_lessons(built)}")
     else:
-        print(f"✓ Found {_lessons(found)}; built the missing {_lessons(built)}")
+        say(f"✓ Found {_lessons(found)}; built the missing {_lessons(built)}")
 
 
 def teardown(lab: Lab, *, quiet: bool = False) -> dict[str, list[str]]:

@@ -71,8 +71,9 @@ def test_a_skipped_build_says_not_attempted_and_the_helper_builds_it(lab_moto, c
     assert built == [sns.get_topic(lab_moto)]
     out = capsys.readouterr().out.splitlines()
     assert out == [
-        "… Make a topic: not attempted yet — replace each ____, then run the cell again. "
-        "Meanwhile the lab's helper builds it:",
+        "… Make a topic: not attempted yet — replace each ____ and run the cell again. Meanwhile "
+        "the lab",
+        "  builds it:",
         "✓ Created topic event-driven-alerts",
     ]
 
