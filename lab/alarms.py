@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from lab.aws import friendly, report
@@ -53,6 +54,23 @@ def put_alarm(lab: Lab, spec: dict[str, Any], topic_arn: str) -> None:
             **spec, ActionsEnabled=True, AlarmActions=[topic_arn], OKActions=[topic_arn])
 
 
+def _ensure(lab: Lab, spec: dict[str, Any], topic_arn: str, *, quiet: bool) -> str:
+    """Get or create one alarm (updated when its settings differ); one ✓ line; its ARN."""
+    current = get_alarm(lab, spec["AlarmName"])
+    wanted = {**spec, "AlarmActions": [topic_arn], "OKActions": [topic_arn]}
+    if current is None or _differs(current, wanted):
+        put_alarm(lab, spec, topic_arn)
+        current_was_missing = current is None
+        current = get_alarm(lab, spec["AlarmName"])
+        if not quiet and not current_was_missing:
+            print(f"✓ Alarm {spec['AlarmName']} already exists (updated its settings)")
+        else:
+            report(True, "alarm", spec["AlarmName"], quiet=quiet)
+    else:
+        report(False, "alarm", spec["AlarmName"], quiet=quiet)
+    return current["AlarmArn"]
+
+
 def ensure_alarms(lab: Lab, *, activity_threshold: float = ACTIVITY_THRESHOLD,
                   quiet: bool = False) -> list[str]:
     """Get or create both alarms (updated when their settings differ); one ✓ line each; ARNs."""
@@ -60,22 +78,17 @@ def ensure_alarms(lab: Lab, *, activity_threshold: float = ACTIVITY_THRESHOLD,
 
     topic_arn = sns.require_topic(lab)
     dynamodb.require_table(lab)
-    arns = []
-    for spec in alarm_specs(lab, activity_threshold=activity_threshold):
-        current = get_alarm(lab, spec["AlarmName"])
-        wanted = {**spec, "AlarmActions": [topic_arn], "OKActions": [topic_arn]}
-        if current is None or _differs(current, wanted):
-            put_alarm(lab, spec, topic_arn)
-            current_was_missing = current is None
-            current = get_alarm(lab, spec["AlarmName"])
-            if not quiet and not current_was_missing:
-                print(f"✓ Alarm {spec['AlarmName']} already exists (updated its settings)")
-            else:
-                report(True, "alarm", spec["AlarmName"], quiet=quiet)
-        else:
-            report(False, "alarm", spec["AlarmName"], quiet=quiet)
-        arns.append(current["AlarmArn"])
-    return arns
+    return [_ensure(lab, spec, topic_arn, quiet=quiet)
+            for spec in alarm_specs(lab, activity_threshold=activity_threshold)]
+
+
+def ensure_activity_alarm(lab: Lab, *, quiet: bool = False) -> str:
+    """Get or create the activity alarm alone, as lesson 06's exercise builds it; one ✓ line; ARN."""
+    from lab import dynamodb, sns
+
+    topic_arn = sns.require_topic(lab)
+    dynamodb.require_table(lab)
+    return _ensure(lab, alarm_specs(lab)[0], topic_arn, quiet=quiet)
 
 
 def alarm_states(lab: Lab) -> dict[str, str]:
@@ -84,6 +97,27 @@ def alarm_states(lab: Lab) -> dict[str, str]:
     with friendly("describe the lab's alarms"):
         alarms = lab.client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
     return {a["AlarmName"]: a["StateValue"] for a in sorted(alarms, key=lambda a: names.index(a["AlarmName"]))}
+
+
+def describe_states(lab: Lab) -> list[dict[str, str]]:
+    """The lab's alarms as found now: ``[{"alarm", "state", "reason"}]`` (absent ones left out)."""
+    names = [lab.names.activity_alarm, lab.names.throttle_alarm]
+    with friendly("describe the lab's alarms"):
+        alarms = lab.client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
+    return [{"alarm": a["AlarmName"], "state": a["StateValue"], "reason": a["StateReason"]}
+            for a in sorted(alarms, key=lambda a: names.index(a["AlarmName"]))]
+
+
+def print_states(lab: Lab) -> None:
+    """Print each of the lab's alarms with its state, and the reason CloudWatch gives for it."""
+    found = describe_states(lab)
+    if not found:
+        print("Neither alarm exists yet.")
+    for alarm in found:
+        print(f"{alarm['alarm']:<28} {alarm['state']}")
+        print(textwrap.fill(f"reason: {alarm['reason']}", width=100, initial_indent="    ",
+                            subsequent_indent="            ", break_long_words=False,
+                            break_on_hyphens=False))
 
 
 def delete_alarms(lab: Lab) -> list[str]:
