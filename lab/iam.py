@@ -71,6 +71,47 @@ def create_role(lab: Lab, name: str | None = None) -> dict[str, Any]:
         )["Role"]
 
 
+def ensure_trusted_role(lab: Lab, name: str | None = None, *, quiet: bool = False) -> str:
+    """Get or create the role with Lambda's trust policy only, no permissions yet; return its ARN.
+
+    Lesson 03's first step (the learner's ``create_role``). Prints one ✓ line.
+    """
+    name = name or lab.names.role
+    role = get_role(lab, name)
+    created = role is None
+    if created:
+        role = create_role(lab, name)
+    report(created, "role", name, quiet=quiet)
+    return role["Arn"]
+
+
+def attach_seed_policies(lab: Lab, name: str | None = None, *, quiet: bool = False) -> list[str]:
+    """Attach those of the seed's three managed policies the role lacks (lesson 03's second step).
+
+    Creates the role first when it is missing. Prints one ✓ line; returns the ARNs it attached.
+    """
+    name = name or lab.names.role
+    ensure_trusted_role(lab, name, quiet=True)
+    attached = set(attached_policies(lab, name))
+    added = [arn for arn in SEED_POLICIES if arn not in attached]
+    with friendly(f"attach the seed's policies to IAM role {name}"):
+        for arn in added:
+            lab.client("iam").attach_role_policy(RoleName=name, PolicyArn=arn)
+    if not quiet:
+        if len(added) == len(SEED_POLICIES):
+            print(f"✓ Attached the seed's {len(added)} managed policies to role {name}")
+        elif added:
+            print(f"✓ Attached {', '.join(policy_name(arn) for arn in added)} to role {name}")
+        else:
+            print(f"✓ Role {name} already has the seed's {len(SEED_POLICIES)} managed policies")
+    return added
+
+
+def policy_name(arn: str) -> str:
+    """The name at the end of a managed policy's ARN (its path dropped)."""
+    return arn.rsplit("/", 1)[-1]
+
+
 def attached_policies(lab: Lab, name: str | None = None) -> list[str]:
     """ARNs of the managed policies attached to the role, sorted."""
     name = name or lab.names.role
@@ -135,3 +176,87 @@ def delete_role(lab: Lab, name: str | None = None) -> bool:
             iam.delete_role_policy(RoleName=name, PolicyName=policy)
         iam.delete_role(RoleName=name)
     return True
+
+
+# -- reading policies, and IAM's decision in miniature (lesson 03) ----------------------------------
+def as_list(value: Any) -> list[Any]:
+    """``value`` as a list: policy fields hold either one string or a list of them."""
+    return value if isinstance(value, list) else [value]
+
+
+def policy_document(lab: Lab, arn: str) -> dict[str, Any]:
+    """The JSON document of a managed policy's default version."""
+    client = lab.client("iam")
+    with friendly(f"read the managed policy {arn}"):
+        version = client.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        return client.get_policy_version(PolicyArn=arn,
+                                         VersionId=version)["PolicyVersion"]["Document"]
+
+
+def seed_documents(lab: Lab) -> dict[str, dict[str, Any]]:
+    """The documents of the seed's three managed policies, keyed by policy name."""
+    return {policy_name(arn): policy_document(lab, arn) for arn in SEED_POLICIES}
+
+
+def allows(documents: Any, action: str, resource: str) -> bool:
+    """True when an ``Allow`` statement of ``documents`` matches ``action`` on ``resource``.
+
+    IAM's decision in miniature: actions match case-insensitively, ``*`` and ``?`` are
+    wildcards. Real IAM also weighs ``Deny`` statements, conditions, resource policies and
+    boundaries; this sketch skips statements that carry a condition.
+    """
+    from fnmatch import fnmatchcase
+
+    for document in documents:
+        for statement in as_list(document["Statement"]):
+            if statement["Effect"] != "Allow" or "Condition" in statement:
+                continue
+            if any(fnmatchcase(action.lower(), pattern.lower())
+                   for pattern in as_list(statement["Action"])) and \
+               any(fnmatchcase(resource, pattern) for pattern in as_list(statement["Resource"])):
+                return True
+    return False
+
+
+def sample_requests(lab: Lab) -> list[dict[str, str]]:
+    """Requests the function's credentials could make (by design, a bug or a thief) (lesson 03).
+
+    Each: ``action``, ``arn`` (the resource), ``resource`` (it in words), ``needed`` ("yes"/"no").
+    """
+    names = lab.names
+    table = lab.arn("dynamodb", f"table/{names.table}")
+    log_group = lab.arn("logs", f"log-group:{names.log_group}")
+    log_stream = f"{log_group}:log-stream:2025/11/25/[$LATEST]0f1e2d3c"
+    rows = [
+        ("dynamodb:PutItem", table, f"table {names.table}", "yes"),
+        ("logs:CreateLogGroup", log_group, "its log group", "yes"),
+        ("logs:CreateLogStream", log_stream, "a log stream in its group", "yes"),
+        ("logs:PutLogEvents", log_stream, "a log stream in its group", "yes"),
+        ("s3:GetObject", f"arn:aws:s3:::{names.bucket}/uploads/hello.txt",
+         "a file in the lab's bucket", "no"),
+        ("dynamodb:Scan", table, f"table {names.table}", "no"),
+        ("dynamodb:DeleteTable", table, f"table {names.table}", "no"),
+        ("dynamodb:PutItem", lab.arn("dynamodb", "table/Payments"), "another table", "no"),
+        ("s3:GetObject", "arn:aws:s3:::payroll-exports/2025/salaries.csv",
+         "a file in another bucket", "no"),
+        ("s3:PutObject", f"arn:aws:s3:::{names.bucket}/uploads/copy.txt",
+         "a file in the lab's bucket", "no"),
+        ("sns:DeleteTopic", lab.arn("sns", names.topic), f"topic {names.topic}", "no"),
+        ("lambda:DeleteFunction", lab.arn("lambda", f"function:{names.function}"),
+         "the function itself", "no"),
+        ("cloudwatch:DeleteAlarms", lab.arn("cloudwatch", f"alarm:{names.activity_alarm}"),
+         "the alarm that watches it", "no"),
+    ]
+    return [{"action": action, "arn": arn, "resource": words, "needed": needed}
+            for action, arn, words, needed in rows]
+
+
+def permission_matrix(lab: Lab) -> list[dict[str, str]]:
+    """For each of :func:`sample_requests`: ✓/✗ under the seed's policies and least privilege."""
+    seed = list(seed_documents(lab).values())
+    least = [least_privilege_policy(lab)]
+    mark = {True: "✓", False: "✗"}
+    return [{"action": r["action"], "resource": r["resource"], "needed": r["needed"],
+             "seed's policies": mark[allows(seed, r["action"], r["arn"])],
+             "least privilege": mark[allows(least, r["action"], r["arn"])]}
+            for r in sample_requests(lab)]
