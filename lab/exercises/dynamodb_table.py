@@ -25,7 +25,7 @@ DELETE_AND_RETRY = ("A table's key cannot be changed: delete it with dynamodb.de
                     "  then run the cell again")
 _STREAM_WHY = {
     "NEW_AND_OLD_IMAGES": "each record also carries the item as it was before the change, "
-                          "which nothing in the pipeline reads",
+                          "which nothing reads",
     "KEYS_ONLY": "each record carries only the key, not the item the pipeline reads",
     "OLD_IMAGE": "each record carries the item as it was before the change — for a new "
                  "upload there is none",
@@ -86,7 +86,7 @@ def _precheck_ttl(params: dict[str, Any], cloud: Lab) -> None:
     """A non-bool Enabled, or an empty AttributeName: what botocore refuses, in one sentence."""
     _client_side(params, "TimeToLiveSpecification", "Enabled")
     if (params.get("TimeToLiveSpecification") or {}).get("AttributeName") == "":
-        raise LabError("AttributeName is empty: it names the attribute that holds each item's "
+        raise LabError("AttributeName is empty: name the attribute that holds each item's "
                        "expiry.")
 
 
@@ -158,8 +158,8 @@ def _built_table(cloud: Lab) -> str:
     (attribute, _), = key
     if attribute != KEY:
         if attribute.lower() == KEY.lower():
-            why = (f"its key is {attribute!r}, but names are case-sensitive and the handler writes "
-                   f"{KEY!r}:\n  every write would fail with 'Missing the key {KEY}'.")
+            why = (f"its key is {attribute!r}, but names are case-sensitive:\n  the handler "
+                   f"writes {KEY!r}, and every write would fail with 'Missing the key {KEY}'.")
         else:
             why = (f"its key is {attribute!r}, but the handler writes each upload under {KEY!r}:"
                    "\n  every write would fail.")
@@ -167,8 +167,8 @@ def _built_table(cloud: Lab) -> str:
     kind = types.get(KEY)
     if kind in ("N", "B"):
         word = {"N": "number", "B": "binary"}[kind]
-        raise Wrong(f"objectId is declared as {kind!r} ({word}), but the handler writes objectId "
-                    "as a string (S):\n  every write would fail with a type mismatch.\n  "
+        raise Wrong(f"objectId is declared as {kind!r} ({word}),\n  but the handler writes "
+                    "objectId as a string (S): every write would fail with a type mismatch.\n  "
                     f"{DELETE_AND_RETRY}, with AttributeType 'S'.")
     if kind != "S":
         raise Wrong(f"objectId's AttributeType is {kind!r}, and AWS knows only the one-letter "
@@ -177,16 +177,17 @@ def _built_table(cloud: Lab) -> str:
     stream = table.get("StreamSpecification") or {}
     view = stream.get("StreamViewType")
     if not stream.get("StreamEnabled"):
-        raise Wrong("the table has no stream (StreamEnabled is False), and the pipeline reads its "
-                    "changes from one.\n  Turn it on: cloud.client('dynamodb').update_table("
-                    "TableName=cloud.names.table,\n    StreamSpecification={'StreamEnabled': True, "
+        raise Wrong("the table has no stream (StreamEnabled is False),\n  and the pipeline reads "
+                    "its changes from one. Turn it on:\n    cloud.client('dynamodb').update_table("
+                    "TableName=cloud.names.table,\n      StreamSpecification={'StreamEnabled': True, "
                     "'StreamViewType': 'NEW_IMAGE'})")
     if view != "NEW_IMAGE":
         why = _STREAM_WHY.get(view, f"{view!r} is not a view type AWS knows")
         raise Wrong(f"its stream is {view}:\n  {why}.\n  The pipeline uses NEW_IMAGE, the item as it "
                     "is after the change.\n  To change a view type, turn the stream off, then on "
                     "again, with two update_table calls:\n    StreamSpecification={'StreamEnabled': "
-                    "False}, then {'StreamEnabled': True, 'StreamViewType': 'NEW_IMAGE'}\n  "
+                    "False}, then\n    StreamSpecification={'StreamEnabled': True, "
+                    "'StreamViewType': 'NEW_IMAGE'}\n  "
                     "(moto refuses the second call: offline, delete the table with "
                     "dynamodb.delete_table(cloud)\n  and run the cell again).")
     throughput = table["ProvisionedThroughput"]
@@ -203,15 +204,15 @@ def _explain_create_table(code: str, message: str, cloud: Lab) -> str | None:
         return None
     if "KeySchemaElement is not a HASH" in message:
         return ("AWS refused a key of type RANGE: a RANGE key is a sort key,\n  and every table "
-                "needs a HASH (partition) key first. objectId is this table's one key: "
+                "needs a HASH (partition) key first.\n  objectId is this table's one key: "
                 "KeyType 'HASH'.")
     if "not defined in AttributeDefinitions" in message:
         return ("AWS refused it: the key's AttributeName must also be in AttributeDefinitions,\n"
                 f"  letter for letter ({message.split('. ', 1)[-1]}).\n  Use {KEY!r} in both "
                 "places: names are case-sensitive.")
     if "stream disabled" in message:
-        return ("AWS refused StreamEnabled=False with a StreamViewType: a view type means "
-                "something only\n  for a stream that is on, and the pipeline needs the stream: "
+        return ("AWS refused StreamEnabled=False with a StreamViewType:\n  a view type means "
+                "something only for a stream that is on, and the pipeline needs the stream:\n  "
                 "StreamEnabled True, StreamViewType 'NEW_IMAGE'.")
     if "attributeType" in message:
         return ("AWS refused the AttributeType: it is a one-letter code, 'S' (string),\n  "
@@ -262,7 +263,7 @@ def _built_ttl(cloud: Lab) -> str:
                     f"into {wanted!r}, so nothing would expire." + undo)
     settling = " (AWS takes up to an hour to finish turning it on)" if status == "ENABLING" else ""
     return (f"TTL is {status} on {wanted!r}{settling}.\n  An item whose {wanted} (epoch seconds) "
-            "has passed is deleted in the background, typically within a few days.")
+            "has passed is deleted in the background,\n  typically within a few days.")
 
 
 def _explain_ttl(code: str, message: str, cloud: Lab) -> str | None:
@@ -289,8 +290,8 @@ def _table(cloud: Any) -> str:
         raise Wrong(f"it provisions {rcu} RCU / {wcu} WCU, more than the Free Tier's "
                     f"{FREE_TIER_UNITS} + {FREE_TIER_UNITS}:\n  lower them "
                     "(dynamodb.set_write_capacity(cloud, 5)).")
-    return (f"key objectId (S), NEW_IMAGE stream, TTL on 'ttl', {rcu} RCU / {wcu} WCU "
-            f"provisioned\n  (the Free Tier covers {FREE_TIER_UNITS} of each).")
+    return (f"key objectId (S), NEW_IMAGE stream, TTL on 'ttl',\n  {rcu} RCU / {wcu} WCU "
+            f"provisioned (the Free Tier covers {FREE_TIER_UNITS} of each).")
 
 
 def _long_item_wcu(answer: Any) -> str:
@@ -329,16 +330,10 @@ build_table = _PrecheckedBuild(
         "look at the four StreamViewType values.",
     ),
     solution_text=(
-        'client = cloud.client("dynamodb")\n'
-        "response = client.create_table(\n"
-        "    TableName=cloud.names.table,\n"
-        '    KeySchema=[{"AttributeName": "objectId", "KeyType": "HASH"}],\n'
-        '    AttributeDefinitions=[{"AttributeName": "objectId", "AttributeType": "S"}],\n'
-        '    BillingMode="PROVISIONED",\n'
-        '    ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},\n'
-        '    StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},\n'
-        ")\n"
-        'client.get_waiter("table_exists").wait(TableName=cloud.names.table)'),
+        "# create_table(...) with its blanks filled in; the rest of the cell stays as it is:\n"
+        'KeySchema=[{"AttributeName": "objectId", "KeyType": "HASH"}],\n'
+        'AttributeDefinitions=[{"AttributeName": "objectId", "AttributeType": "S"}],\n'
+        'StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},'),
     operation="CreateTable",
     precheck=_precheck_create_table,
 )
@@ -354,10 +349,8 @@ build_ttl = _PrecheckedBuild(
         "The handler writes the expiry (epoch seconds) into an attribute whose name is three "
         "lower-case letters.",
     ),
-    solution_text=('cloud.client("dynamodb").update_time_to_live(\n'
-                   "    TableName=cloud.names.table,\n"
-                   '    TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},\n'
-                   ")"),
+    solution_text=("# update_time_to_live(...) with its blanks filled in:\n"
+                   'TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},'),
     operation="UpdateTimeToLive",
     precheck=_precheck_ttl,
 )
