@@ -34,9 +34,6 @@ _CONSEQUENCE = {
     "batchgetitem": "it could read items in bulk",
     "createtable": "it could create tables (and costs) anywhere in the account",
 }
-
-
-
 LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
 ASSUME_ROLE = "sts:AssumeRole"
 _ROLE_TITLE = "Create the role"
