@@ -184,7 +184,7 @@ def delete_function(lab: Lab, name: str | None = None) -> bool:
     return True
 
 
-# -- the test event and the function's log (lesson 04) ------------------------------------------
+# -- the test event and the REPORT line (lesson 04) ------------------------------------------------
 
 SAMPLE_KEY = "samples/my+file.txt"  # the key S3 sends for an upload named "samples/my file.txt"
 
@@ -226,59 +226,8 @@ def report_figures(line: str) -> dict[str, Any]:
     ``"Init Duration"``, a timeout ``"Status": "timeout"``.
     """
     figures: dict[str, Any] = {}
-    for field in line.removeprefix("REPORT ").split("\t"):
+    for field in line.strip().removeprefix("REPORT ").split("\t"):
         name, _, value = field.partition(": ")
         number = re.fullmatch(r"([\d.]+) (?:ms|MB)", value.strip())
         figures[name.strip()] = float(number.group(1)) if number else value.strip()
     return figures
-
-
-def invocations(lab: Lab, name: str | None = None, *, streams: int = 5) -> list[dict[str, Any]]:
-    """The finished invocations in the function's log (its newest ``streams`` streams), oldest first.
-
-    Each is a dict: ``request_id``; ``environment`` (the id at the end of the stream name: one
-    stream per execution environment); ``cold`` (True when the run had to start a new
-    environment: an ``INIT_START`` line before its ``START``, or ``Init Duration`` in its
-    ``REPORT``); ``init_start`` (that line, or None); ``lines`` (``INIT_START`` or ``START`` to
-    ``REPORT``); ``report`` (:func:`report_figures` of the ``REPORT`` line).
-    """
-    from lab import logs
-
-    name = name or lab.names.function
-    group = lab.names.log_group if name == lab.names.function else f"/aws/lambda/{name}"
-    by_stream: dict[str, list[dict[str, Any]]] = {}
-    for event in logs.log_events(lab, group, streams=streams):
-        by_stream.setdefault(event["stream"], []).append(event)
-    found = []
-    for stream, events in by_stream.items():
-        init_start, current = None, None
-        for event in events:
-            message = event["message"]
-            if message.startswith("INIT_START "):
-                init_start, current = event, None
-            elif message.startswith("START RequestId: "):
-                request_id = message.split()[2]
-                lines = [init_start["message"]] if init_start else []
-                current = {"request_id": request_id, "environment": stream.rsplit("]", 1)[-1],
-                           "stream": stream, "init_start": init_start["message"] if init_start
-                           else None, "lines": lines + [message],
-                           "timestamp": (init_start or event)["timestamp"]}
-                init_start = None
-            elif current is not None:
-                current["lines"].append(message)
-                if message.startswith(f"REPORT RequestId: {current['request_id']}"):
-                    current["report"] = report_figures(message)
-                    current["cold"] = (current["init_start"] is not None
-                                       or "Init Duration" in current["report"])
-                    found.append(current)
-                    current = None
-    return sorted(found, key=lambda run: (run["timestamp"], run["stream"]))
-
-
-def invocation_log(lab: Lab, request_id: str, *, timeout: float = 60.0) -> dict[str, Any]:
-    """One invocation of :func:`invocations`, found by request id; waits for it (AWS logs lag)."""
-    from lab.aws import wait_until
-
-    return wait_until(lambda: next((run for run in invocations(lab)
-                                    if run["request_id"] == request_id), None),
-                      what=f"the logs of request {request_id}", timeout=timeout, interval=3)

@@ -274,3 +274,37 @@ def test_sample_event_is_the_lessons_key(lab_moto):
     event = awslambda.sample_event(lab_moto)
     assert event["Records"][0]["s3"]["object"]["key"] == ex.SAMPLE_RAW_KEY
     assert urllib.parse.unquote_plus(ex.SAMPLE_RAW_KEY) == ex.SAMPLE_KEY
+
+
+# -- the helpers the lesson's log cells use -------------------------------------------------------
+
+def test_report_figures_reads_a_cold_start_report():
+    line = ("REPORT RequestId: 3f6a\tDuration: 15.74 ms\tBilled Duration: 22 ms\tMemory Size: 128 MB"
+            "\tMax Memory Used: 56 MB\tInit Duration: 5.82 ms\n")
+    assert awslambda.report_figures(line) == {
+        "RequestId": "3f6a", "Duration": 15.74, "Billed Duration": 22.0, "Memory Size": 128.0,
+        "Max Memory Used": 56.0, "Init Duration": 5.82}
+    assert awslambda.report_figures(
+        "REPORT RequestId: r\tDuration: 1000.00 ms\tBilled Duration: 1000 ms\tMemory Size: 128 MB"
+        "\tMax Memory Used: 40 MB\tStatus: timeout")["Status"] == "timeout"
+
+
+def test_the_lessons_billing_cell_holds_for_the_local_clouds_report_lines(with_table):
+    """Cold start: Billed = ⌈Duration + Init Duration⌉ with an INIT_START first; warm: ⌈Duration⌉."""
+    import math
+
+    from lab import logs
+
+    cloud = with_table
+    logs.ensure_log_group(cloud, quiet=True)
+    awslambda.ensure_function(cloud, quiet=True)
+    for _ in range(2):
+        awslambda.invoke(cloud, awslambda.sample_event(cloud))
+    cold, warm = logs.invocations(logs.log_events(cloud))
+    assert cold["cold"] and cold["lines"][0].startswith("INIT_START Runtime Version: python:3.12.v")
+    assert not warm["cold"] and warm["lines"][0].startswith("START RequestId: ")
+    assert cold["stream"] == warm["stream"]
+    first, second = (awslambda.report_figures(run["lines"][-1]) for run in (cold, warm))
+    assert first["Billed Duration"] == math.ceil(first["Duration"] + first["Init Duration"])
+    assert "Init Duration" not in second
+    assert second["Billed Duration"] == math.ceil(second["Duration"])

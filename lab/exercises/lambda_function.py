@@ -212,14 +212,11 @@ build_function = BuildExercise(
         "the function Lambda calls is the one shown first in this lesson.",
     ),
     solution_text=(
-        'lambda_client = cloud.client("lambda")\n'
-        "response = lambda_client.create_function(\n"
-        "    FunctionName=cloud.names.function,\n"
-        '    Runtime="python3.12",\n'
-        '    Role=iam.get_role(cloud)["Arn"],   # or f"arn:aws:iam::{cloud.account_id}:role/'
+        "# the three blanks of the cell's create_function call:\n"
+        'Runtime="python3.12",\n'
+        'Role=iam.get_role(cloud)["Arn"],   # or f"arn:aws:iam::{cloud.account_id}:role/'
         '{cloud.names.role}"\n'
-        '    Handler="lambda_function.lambda_handler",\n'
-        "    ...)  # the other parameters as given"),
+        'Handler="lambda_function.lambda_handler",'),
 )
 
 test_item = Exercise(
@@ -230,8 +227,8 @@ test_item = Exercise(
         "The event's key is samples/my+file.txt; the item's objectKey should be the decoded "
         "samples/my file.txt.",
     ),
-    solution_text=("result = awslambda.invoke(cloud, awslambda.sample_event(cloud))\n"
-                   "ex.test_item.check(cloud)"),
+    solution_text=("Run the lesson's invoke cell: awslambda.invoke(cloud, event) with\n"
+                   "event = awslambda.sample_event(cloud); then check again."),
 )
 
 q1 = Exercise(
