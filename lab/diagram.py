@@ -43,6 +43,22 @@ _ARROWS = (
 )
 
 
+def _load_backend() -> None:
+    """Load matplotlib's configured backend module (in Jupyter: the inline one).
+
+    matplotlib loads its backend lazily, at the first pyplot figure; until then Jupyter has no way
+    to draw a Figure that a cell returns and shows only its text. Loading the inline backend
+    registers the drawing; elsewhere (a script, the tests) there is nothing to load.
+    """
+    import importlib
+
+    import matplotlib
+
+    backend = matplotlib.get_backend()
+    if backend.startswith("module://"):
+        importlib.import_module(backend.removeprefix("module://"))
+
+
 def show_pipeline(cloud: Any = None) -> Figure:
     """Draw S3 → Lambda → DynamoDB → CloudWatch → SNS → email with the lab's resource names.
 
@@ -53,10 +69,10 @@ def show_pipeline(cloud: Any = None) -> Figure:
     Returns:
         The figure (a notebook cell that ends with it shows it).
     """
-    import matplotlib.pyplot  # noqa: F401  In Jupyter, this turns on the inline display of figures.
     from matplotlib.figure import Figure
     from matplotlib.patches import FancyBboxPatch
 
+    _load_backend()
     names = cloud.names if cloud is not None else Names()
     width, height = _BOX
     figure = Figure(figsize=FIGSIZE)

@@ -63,3 +63,16 @@ def test_the_connection_names_label_the_boxes(lab_moto):
 
 def test_the_drawing_is_deterministic():
     assert _png(diagram.show_pipeline()) == _png(diagram.show_pipeline())
+
+
+def test_jupyters_inline_backend_is_loaded_so_the_returned_figure_is_drawn(monkeypatch):
+    import importlib
+
+    import matplotlib
+
+    loaded = []
+    monkeypatch.setattr(matplotlib, "get_backend",
+                        lambda: "module://matplotlib_inline.backend_inline")
+    monkeypatch.setattr(importlib, "import_module", lambda name: loaded.append(name))
+    diagram.show_pipeline()
+    assert loaded == ["matplotlib_inline.backend_inline"]

@@ -32,10 +32,9 @@ def _environment(cloud: Any = None) -> str:
         more = (f" ({len(problems) - 1} more: settings.show(cloud) lists them)"
                 if len(problems) > 1 else "")
         raise Wrong(f"{problems[0].name}: {problems[0].sentence}{more}")
-    where = {"moto": "in-process moto", "aws": "real AWS",
-             "endpoint": cloud.endpoint_url}[cloud.backend]
-    return (f"the {cloud.backend} backend ({where}) answers in {cloud.region} as account "
-            f"{cloud.account_id}; every setting is usable.")
+    backend = cloud.endpoint_url if cloud.backend == "endpoint" else cloud.backend
+    return (f"{backend} answers in {cloud.region} as account {cloud.account_id}; every setting "
+            "is usable.")
 
 
 def _canonical(name: Any) -> str | None:
