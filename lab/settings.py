@@ -149,15 +149,22 @@ def _closest(word: str, choices: frozenset[str]) -> str | None:
     return best if best is not None and likeness(best) >= 0.6 else None
 
 
+def region_problem(region: str) -> str | None:
+    """Why ``region`` cannot hold the pipeline, with a guess at the one meant (None: it can)."""
+    known = _known_regions()
+    if region in known:
+        return None
+    near = _closest(str(region).strip().lower(), known)
+    guess = f" (did you mean {near}?)" if near else ""
+    return f"{region!r} is not an AWS region with every service of the pipeline{guess}"
+
+
 def _region(cloud: Any) -> Setting:
     region = cloud.region
-    known = _known_regions()
-    if region not in known:
-        near = _closest(str(region).strip().lower(), known)
-        guess = f" (did you mean {near}?)" if near else ""
+    problem = region_problem(region)
+    if problem:
         return Setting("region", region, False,
-                       f"{region!r} is not an AWS region with every service of the pipeline"
-                       f"{guess}: set EVENTLAB_REGION to one such as us-east-1 (or unset it) "
+                       f"{problem}: set EVENTLAB_REGION to one such as us-east-1 (or unset it) "
                        f"{RESTART}.")
     chosen = os.environ.get("EVENTLAB_REGION", "").strip()
     if chosen and chosen != region:

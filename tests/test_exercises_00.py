@@ -363,3 +363,10 @@ def test_the_lesson_list_names_every_lesson_notebook():
 
 def test_the_goal_gives_a_time_estimate():
     assert re.search(r"\*\*Time\.\*\* About \d+ minutes\.", _cells("markdown")[0])
+
+
+def test_region_and_bucket_rules_can_be_asked_without_a_connection():
+    assert settings.region_problem("us-east-1") is None
+    assert settings.region_problem("eu-west1") == (
+        "'eu-west1' is not an AWS region with every service of the pipeline (did you mean eu-west-1?)")
+    assert settings.bucket_name_problem("event-driven-lab-123456789012-us-east-1") is None
