@@ -272,6 +272,11 @@ class BuildExercise:
         if error is not None and (isinstance(error, NotAttempted) or BLANK_TEXT in str(error)):
             return Outcome("not attempted", f"{self.title}: not attempted yet — replace each ____ "
                                             "and run the cell again. Meanwhile the lab builds it:")
+        if error is not None and type(error).__name__ == "ParamValidationError" and self.explain:
+            # boto3 refused the values before sending (a wrong type, a missing parameter)
+            sentence = self.explain("ParamValidationError", str(error), cloud)
+            if sentence:
+                return Outcome("wrong", f"{self.title}: {sentence}")
         code = error_code(error) if error is not None else ""
         if error is not None and code not in self.exists:
             if code:

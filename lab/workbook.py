@@ -62,7 +62,7 @@ def drop_run_metadata(notebook: object) -> None:
 
 
 def merge_streams(notebook: object) -> None:
-    """Join consecutive stdout (or stderr) outputs of a cell into one, in place.
+    """Join consecutive stdout (or stderr) outputs of a cell into one, in place; collapse redraws.
 
     The kernel sends printed text in chunks as its output buffer is flushed, so where one
     ``print`` is split depends on timing; stored outputs should not.
@@ -77,8 +77,21 @@ def merge_streams(notebook: object) -> None:
                 previous["text"] += output["text"]
             else:
                 merged.append(output)
+        for output in merged:
+            if output.get("output_type") == "stream":
+                output["text"] = collapse_redraws(output["text"])
         if "outputs" in cell:
             cell["outputs"] = merged
+
+
+def collapse_redraws(text: str) -> str:
+    """Keep what a terminal shows of lines redrawn with carriage returns (a progress bar).
+
+    ``"a: 0/6 |  |\ra: 6/6 |##|\n"`` → ``"a: 6/6 |##|\n"``: how often a bar redraws depends on
+    real time, its final text does not. tests/nbval_sanitize.cfg applies the same rule.
+    """
+    return "\n".join(line.rsplit("\r", 1)[-1] if "\r" in line.rstrip("\r") else line
+                     for line in text.split("\n"))
 
 
 def run_all(paths: list[Path], *, output: Path | None, in_place: bool) -> list[NotebookRun]:

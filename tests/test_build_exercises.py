@@ -201,3 +201,16 @@ def test_a_build_check_called_without_the_connection_says_how_to_pass_it(capsys)
     assert out[0] == "✗ Make a topic: pass the connection made by connect(), e.g. check(cloud)."
     assert out[1].startswith("✗ Make a topic: pass the connection made by connect(), e.g. with ")
     assert attempt.outcome.status == "wrong" and built == []
+
+
+def test_boto3s_own_refusal_reaches_explain_or_is_quoted(lab_moto):
+    explained, _ = _exercise(explain=lambda code, message, cloud:
+                             f"{code}: the name is text." if code == "ParamValidationError" else None)
+    with explained.attempt(lab_moto) as attempt:
+        lab_moto.client("sns").create_topic(Name=42)
+    assert attempt.outcome.message == "Make a topic: ParamValidationError: the name is text."
+    plain, _ = _exercise()
+    with plain.attempt(lab_moto) as attempt:
+        lab_moto.client("sns").create_topic(Name=42)
+    assert attempt.outcome.message.startswith(
+        "Make a topic: your code stopped with ParamValidationError: Parameter validation failed:")

@@ -97,3 +97,46 @@ def test_make_lab_allows_root_only_for_root():
 
     line = next(line for line in printed.splitlines() if "jupyter lab" in line)
     assert line.rstrip().endswith("--allow-root") is (os.geteuid() == 0)
+
+
+def test_progress_redraws_collapse_to_the_final_line():
+    from lab.workbook import collapse_redraws
+
+    assert collapse_redraws("up: 0/6 |  |\rup: 3/6 |# |\rup: 6/6 |##|\ndone\n") == "up: 6/6 |##|\ndone\n"
+    assert collapse_redraws("plain\ntext\n") == "plain\ntext\n"
+    assert collapse_redraws("windows line\r\n") == "windows line\r\n"
+
+
+def test_the_sanitize_file_collapses_redraws_as_regenerate_does():
+    import configparser
+    import re
+    from pathlib import Path
+
+    config = configparser.ConfigParser()
+    config.read(Path(__file__).resolve().parent / "nbval_sanitize.cfg")
+    section = config["progress-bar-redraws"]
+    live = "uploading: 0/6 |   |\ruploading: 4/6 |## |\ruploading: 6/6 |###|\n✓ 6 uploads\n"
+    assert re.sub(section["regex"], section.get("replace", ""), live) == \
+        "uploading: 6/6 |###|\n✓ 6 uploads\n"
+
+
+def test_a_progress_bar_that_redraws_is_stored_as_one_line_and_passes_nbval(tmp_path):
+    """Regenerate, then nbval strict on the same notebook: the redraws differ, the result not."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    source = ("import time\nfrom lab.progress import progress\n"
+              "for _ in progress(range(4), desc='uploading'):\n    time.sleep(0.35)\nprint('done')")
+    path = _notebook(tmp_path / "00_bar.ipynb", source)
+    [run] = run_all([path], output=None, in_place=True)
+    assert run.error is None
+    [text] = [o["text"] for o in nbformat.read(path, as_version=4).cells[1].outputs]
+    assert text.startswith("uploading: 4/4 |") and "\r" not in text and text.endswith("|\ndone\n")
+    sanitize = Path(__file__).resolve().parent / "nbval_sanitize.cfg"
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval",
+         "--nbval-sanitize-with", str(sanitize), "--nbval-current-env", str(path),
+         "-o", "addopts=", "-o", "testpaths="],
+        capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-2000:]
