@@ -22,7 +22,7 @@ KEY = dynamodb.PARTITION_KEY
 ATTRIBUTE_TYPES = ("B", "N", "S")
 VIEW_TYPES = ("NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY")
 DELETE_AND_RETRY = ("A table's key cannot be changed: delete it with dynamodb.delete_table(cloud),\n"
-                    "  then run the cell again")
+                    "  then run the create_table cell again")
 _STREAM_WHY = {
     "NEW_AND_OLD_IMAGES": "each record also carries the item as it was before the change, "
                           "which nothing reads",
@@ -190,13 +190,10 @@ def _built_table(cloud: Lab) -> str:
                     "'StreamViewType': 'NEW_IMAGE'}\n  "
                     "(moto refuses the second call: offline, delete the table with "
                     "dynamodb.delete_table(cloud)\n  and run the cell again).")
-    throughput = table["ProvisionedThroughput"]
-    rcu, wcu = throughput["ReadCapacityUnits"], throughput["WriteCapacityUnits"]
     if status == "CREATING":
         raise Wrong(f"table {name} is still CREATING: the waiter in the cell waits until it is "
                     "ACTIVE;\n  run the cell again in a few seconds.")
-    return (f"table {name} is {status}: key objectId (HASH, S), NEW_IMAGE stream, "
-            f"{rcu} RCU / {wcu} WCU.")
+    return f"table {name} is {status}: key objectId (HASH, S), stream NEW_IMAGE."
 
 
 def _explain_create_table(code: str, message: str, cloud: Lab) -> str | None:
