@@ -370,3 +370,15 @@ def test_region_and_bucket_rules_can_be_asked_without_a_connection():
     assert settings.region_problem("eu-west1") == (
         "'eu-west1' is not an AWS region with every service of the pipeline (did you mean eu-west-1?)")
     assert settings.bucket_name_problem("event-driven-lab-123456789012-us-east-1") is None
+
+
+def test_the_lesson_list_gives_each_lesson_the_time_its_goal_gives():
+    listed = "\n".join(_cells("markdown"))
+    for path in workbook.lessons():
+        goal = nbformat.read(path, as_version=4).cells[0].source
+        minutes = re.search(r"\*\*Time\.\*\* About (\d+) minutes", goal)
+        assert minutes, f"{path.name} gives no time estimate"
+        row = re.search(rf"^\| {path.name[:2]} \|.*\| about (\d+) min \|$", listed, re.MULTILINE)
+        assert row and row.group(1) == minutes.group(1), (
+            f"lesson 00 lists {path.name[:2]} at {row and row.group(1)} min, its goal says "
+            f"{minutes.group(1)}: update the list in lesson 00")
