@@ -168,7 +168,7 @@ build_subscription = BuildExercise(
         "lower-case word.",
     ),
     solution_text=('cloud.client("sns").subscribe(TopicArn=sns.get_topic(cloud), '
-                   'Protocol="email",\n                          Endpoint=cloud.names.email)'),
+                   'Protocol="email", Endpoint=cloud.names.email)'),
 )
 
 topic = Exercise(
@@ -176,7 +176,9 @@ topic = Exercise(
     test=_topic,
     hints=("Run the cells above that create the topic.",
            "sns.ensure_topic(cloud) creates it if it is missing."),
-    solution_text="from lab import sns\nsns.ensure_topic(cloud)",
+    solution_text=("Run the 'Your turn: create the topic' cell with its blank filled in "
+                   "(ex.build_topic.solution() shows the call); a blank run lets the lab's "
+                   "helper create it."),
 )
 
 q1 = Exercise(
@@ -200,8 +202,10 @@ subscription = Exercise(
         "confirmation email is clicked.",
         "On the moto backend, cloud.confirm_email() clicks it; on AWS, open the email.",
     ),
-    solution_text=("from lab import sns\nsns.ensure_email_subscription(cloud)\n"
-                   "cloud.confirm_email()   # on AWS: click 'Confirm subscription' in the email"),
+    solution_text=("Subscribe with the 'Your turn: subscribe your address' cell "
+                   "(ex.build_subscription.solution() shows the call), then confirm: on the moto "
+                   "backend run the 'Confirming' cell; on AWS click 'Confirm subscription' in "
+                   "the email."),
 )
 
 q2 = Exercise(
