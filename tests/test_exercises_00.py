@@ -175,7 +175,8 @@ def test_settings_show_one_line_each_on_the_default_backend(cloud, capsys):
         "✓ region   us-east-1: every regional resource of the lab is created here",
         "✓ account  123456789012: GetCallerIdentity answers; moto's fixed test account",
         "✓ email    learner@example.com: alerts go to the local cloud's inbox, cloud.inbox()",
-        "✓ bucket   event-driven-lab-123456789012-us-east-1: yours alone, and stable across restarts",
+        "✓ bucket   event-driven-lab-123456789012-us-east-1: yours alone, and stable across "
+        "restarts",
     ]
 
 
@@ -195,8 +196,8 @@ def test_printed_lines_stay_short(cloud, monkeypatch, capsys):
     assert max(map(len, lines)) <= settings.WIDTH
 
 
-@pytest.mark.parametrize("email", ["me@gmail", "me.example.com", "me@@example.com", "me @example.com",
-                                   "<me@example.com>", "@example.com"])
+@pytest.mark.parametrize("email", ["me@gmail", "me.example.com", "me@@example.com",
+                                   "me @example.com", "<me@example.com>", "@example.com"])
 def test_an_email_sns_would_refuse_is_one_sentence(cloud, email):
     assert _failing(_rename(cloud, email=email))["email"] == (
         f"{email!r} is not an address SNS can deliver to: set EVENTLAB_EMAIL=name@example.com "
@@ -230,7 +231,8 @@ def test_an_email_changed_after_connect_asks_to_run_the_first_cell_again(cloud, 
 def test_a_region_typo_is_caught_with_a_guess(cloud, region, guess):
     cloud.region = region
     sentence = _failing(cloud)["region"]
-    assert sentence.startswith(f"{region!r} is not an AWS region with every service of the pipeline")
+    assert sentence.startswith(f"{region!r} is not an AWS region with every service of the "
+                               "pipeline")
     assert (f"(did you mean {guess}?)" in sentence) if guess else ("did you mean" not in sentence)
     assert "set EVENTLAB_REGION to one such as us-east-1 (or unset it)" in sentence
 
@@ -325,7 +327,8 @@ def test_a_missing_package_or_an_old_python_is_caught(cloud, monkeypatch):
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "tqdm" else real(name, *a))
-    assert _failing(cloud)["python"].startswith("tqdm cannot be imported in this kernel: run `make lab`")
+    assert _failing(cloud)["python"].startswith(
+        "tqdm cannot be imported in this kernel: run `make lab`")
     monkeypatch.setattr(settings, "sys", types.SimpleNamespace(version_info=(3, 10, 4)))
     assert _failing(cloud)["python"].startswith(
         "this kernel runs Python 3.10, and the lab needs 3.11 or newer")
@@ -358,7 +361,7 @@ def test_the_lesson_list_names_every_lesson_notebook():
     listed = "\n".join(_cells("markdown"))
     for path in workbook.lessons():
         number = path.name[:2]
-        assert re.search(rf"^\| {number} \|", listed, re.MULTILINE), f"lesson {number} is not listed"
+        assert re.search(rf"^\| {number} \|", listed, re.MULTILINE), f"{number} is not listed"
 
 
 def test_the_goal_gives_a_time_estimate():
@@ -368,7 +371,8 @@ def test_the_goal_gives_a_time_estimate():
 def test_region_and_bucket_rules_can_be_asked_without_a_connection():
     assert settings.region_problem("us-east-1") is None
     assert settings.region_problem("eu-west1") == (
-        "'eu-west1' is not an AWS region with every service of the pipeline (did you mean eu-west-1?)")
+        "'eu-west1' is not an AWS region with every service of the pipeline "
+        "(did you mean eu-west-1?)")
     assert settings.bucket_name_problem("event-driven-lab-123456789012-us-east-1") is None
 
 
