@@ -104,7 +104,8 @@ def ensure_ttl(lab: Lab, name: str | None = None, *, quiet: bool = False) -> str
     if current.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") and other != TTL_ATTRIBUTE:
         raise LabError(f"TTL of table {name} is on for the attribute {other!r}, not "
                        f"{TTL_ATTRIBUTE!r}: turn it off with dynamodb.disable_ttl(cloud) first "
-                       "(on AWS, the next change is accepted once that has settled, up to an hour).")
+                       "(on AWS, the next change is accepted once that has settled, up to an "
+                       "hour).")
     changed = enable_ttl(lab, name)
     if not quiet:
         if changed:

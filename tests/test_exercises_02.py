@@ -140,7 +140,8 @@ def test_build_table_right_answer_and_a_second_run(cloud, capsys):
     # both refuse: the key is not among the attribute definitions
     (dict(attribute="ObjectId"), "must also be in AttributeDefinitions,\n  letter for letter "
                                  "(Keys: [objectId], AttributeDefinitions: [ObjectId])"),
-    (dict(key="objectID", attribute="objectId"), "Keys: [objectID], AttributeDefinitions: [objectId]"),
+    (dict(key="objectID", attribute="objectId"),
+     "Keys: [objectID], AttributeDefinitions: [objectId]"),
     # Python, not AWS
     (dict(enabled="True"), "StreamEnabled is True or False, a Python bool without quotes; "
                            "you gave 'True'"),
@@ -283,7 +284,8 @@ def test_build_ttl_on_aws_a_fix_over_another_attribute_is_graded_as_it_is(table)
                                               "current AttributeName is TTL")
     outcome = ex.build_ttl.outcome_of(table, error)
     assert outcome.status == "wrong"
-    assert "TTL watches 'TTL'" in outcome.message and "dynamodb.disable_ttl(cloud)" in outcome.message
+    assert "TTL watches 'TTL'" in outcome.message
+    assert "dynamodb.disable_ttl(cloud)" in outcome.message
 
 
 @pytest.mark.parametrize("values, sentences", [
@@ -375,3 +377,40 @@ def test_the_lesson_in_order_with_right_answers(cloud):
     assert ex.table.evaluate(cloud).passed
     assert dynamodb.ensure_table(cloud, quiet=True)   # later lessons: nothing changes
     assert ex.table.evaluate(cloud).passed
+
+
+# -- Python mistakes in either cell ----------------------------------------------------------------
+
+def test_a_value_typed_without_quotes_says_so(table):
+    with ex.build_table.attempt(table) as attempt:
+        table.client("dynamodb").create_table(
+            KeySchema=[{"AttributeName": objectId, "KeyType": "HASH"}])  # noqa: F821
+    assert attempt.outcome.status == "wrong"
+    assert "objectId without quotes is read as a Python variable" in attempt.outcome.message
+    assert 'text values need quotes, e.g. "objectId"' in attempt.outcome.message
+    with ex.build_ttl.attempt(table) as attempt:
+        table.client("dynamodb").update_time_to_live(
+            TableName=table.names.table,
+            TimeToLiveSpecification={"Enabled": true, "AttributeName": "ttl"})  # noqa: F821
+    assert "Python spells the booleans True and False" in attempt.outcome.message
+    assert "(you wrote true)" in attempt.outcome.message
+
+
+def test_a_lost_variable_is_left_to_the_lab_s_own_sentence(table):
+    with ex.build_ttl.attempt(table) as attempt:
+        client.update_time_to_live()  # noqa: F821 - the cell that made client did not run
+    assert attempt.outcome.status == "wrong"
+    assert "NameError" in attempt.outcome.message
+    assert "without quotes" not in attempt.outcome.message
+
+
+@pytest.mark.parametrize("view, detail", [
+    (None, "Invalid type for parameter StreamSpecification.StreamViewType, value: None"),
+    (3, "Invalid type for parameter StreamSpecification.StreamViewType, value: 3"),
+])
+def test_a_value_of_the_wrong_python_type_gets_boto3_s_reason(cloud, view, detail):
+    outcome = create_table(cloud, **{**RIGHT_TABLE, "view": view})
+    assert outcome.status == "wrong"
+    assert "boto3 refused the values before sending anything" in outcome.message
+    assert detail in outcome.message.replace("\n    ", " ")
+    assert dynamodb.get_table(cloud) is None

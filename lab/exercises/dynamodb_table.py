@@ -1,4 +1,4 @@
-"""Exercises of lesson 02 · DynamoDB table: build the table and its TTL; the write units of an item."""
+"""Exercises of lesson 02 · DynamoDB table: build the table and its TTL; an item's write units."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from lab import dynamodb
-from lab.checks import BuildExercise, Exercise, Wrong, holds_blank, require_connection
+from lab.checks import (BuildExercise, Exercise, Outcome, Wrong, holds_blank,
+                        require_connection)
 from lab.connection import Lab
 from lab.errors import LabError
 
@@ -21,7 +22,8 @@ LONG_ITEM_WCU = 2  # ⌈1193 / 1024⌉
 KEY = dynamodb.PARTITION_KEY
 ATTRIBUTE_TYPES = ("B", "N", "S")
 VIEW_TYPES = ("NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY")
-DELETE_AND_RETRY = ("A table's key cannot be changed: delete it with dynamodb.delete_table(cloud),\n"
+DELETE_AND_RETRY = ("A table's key cannot be changed: delete it with "
+                    "dynamodb.delete_table(cloud),\n"
                     "  then run the create_table cell again")
 _STREAM_WHY = {
     "NEW_AND_OLD_IMAGES": "each record also carries the item as it was before the change, "
@@ -64,13 +66,13 @@ def _precheck_create_table(params: dict[str, Any], cloud: Lab) -> None:
             return  # moto refuses it as AWS does
     for number, definition in enumerate(params.get("AttributeDefinitions") or [], start=1):
         kind = definition.get("AttributeType")
-        if kind not in ATTRIBUTE_TYPES:
+        if isinstance(kind, str) and kind not in ATTRIBUTE_TYPES:
             raise _validation(f"1 validation error detected: Value '{kind}' at "
                               f"'attributeDefinitions.{number}.member.attributeType' failed to "
                               "satisfy constraint: Member must satisfy enum value set: [B, N, S]")
     stream = params.get("StreamSpecification") or {}
     view = stream.get("StreamViewType")
-    if view is not None and view not in VIEW_TYPES:
+    if isinstance(view, str) and view not in VIEW_TYPES:
         raise _validation(f"1 validation error detected: Value '{view}' at "
                           "'streamSpecification.streamViewType' failed to satisfy constraint: "
                           "Member must satisfy enum value set: "
@@ -80,6 +82,16 @@ def _precheck_create_table(params: dict[str, Any], cloud: Lab) -> None:
     if stream.get("StreamEnabled") is False and view is not None:
         raise _validation("One or more parameter values were invalid: Table is being created with "
                           "a stream disabled, UpdateViewType should not be specified")
+
+
+# Names the lesson's cells define: a NameError for one of them is a lost variable (the lab says so).
+_LESSON_NAMES = frozenset({"cloud", "ex", "client", "response", "dynamodb", "____"})
+
+
+def _param_validation(message: str) -> str:
+    """botocore's refusal of a value's type, without its header line."""
+    detail = message.split("\n", 1)[-1].strip()
+    return f"boto3 refused the values before sending anything:\n  {detail}"
 
 
 def _precheck_ttl(params: dict[str, Any], cloud: Lab) -> None:
@@ -103,6 +115,18 @@ class _PrecheckedBuild(BuildExercise):
 
     def attempt(self, cloud: Any) -> Any:
         return _Prechecked(super().attempt(cloud), self, cloud)
+
+    def outcome_of(self, cloud: Any, error: BaseException | None) -> Outcome:
+        """As BuildExercise does, plus a sentence for a value typed without its quotes."""
+        name = getattr(error, "name", None) if isinstance(error, NameError) else None
+        if name in ("true", "false"):
+            return Outcome("wrong", f"{self.title}: Python spells the booleans True and False,\n"
+                                    f"  with a capital letter (you wrote {name}).")
+        if name and name not in _LESSON_NAMES:
+            return Outcome("wrong", f"{self.title}: {name} without quotes is read as a Python "
+                                    f"variable,\n  and there is none by that name: text values "
+                                    f"need quotes, e.g. \"{name}\".")
+        return super().outcome_of(cloud, error)
 
 
 class _Prechecked:
@@ -179,15 +203,16 @@ def _built_table(cloud: Lab) -> str:
     if not stream.get("StreamEnabled"):
         raise Wrong("the table has no stream (StreamEnabled is False),\n  and the pipeline reads "
                     "its changes from one. Turn it on:\n    cloud.client('dynamodb').update_table("
-                    "TableName=cloud.names.table,\n      StreamSpecification={'StreamEnabled': True, "
+                    "TableName=cloud.names.table,\n      StreamSpecification="
+                    "{'StreamEnabled': True, "
                     "'StreamViewType': 'NEW_IMAGE'})")
     if view != "NEW_IMAGE":
         why = _STREAM_WHY.get(view, f"{view!r} is not a view type AWS knows")
-        raise Wrong(f"its stream is {view}:\n  {why}.\n  The pipeline uses NEW_IMAGE, the item as it "
-                    "is after the change.\n  To change a view type, turn the stream off, then on "
-                    "again, with two update_table calls:\n    StreamSpecification={'StreamEnabled': "
-                    "False}, then\n    StreamSpecification={'StreamEnabled': True, "
-                    "'StreamViewType': 'NEW_IMAGE'}\n  "
+        raise Wrong(f"its stream is {view}:\n  {why}.\n  The pipeline uses NEW_IMAGE, the item "
+                    "as it is after the change.\n  To change a view type, turn the stream off, "
+                    "then on again, with two update_table calls:\n    StreamSpecification="
+                    "{'StreamEnabled': False}, then\n    StreamSpecification="
+                    "{'StreamEnabled': True, 'StreamViewType': 'NEW_IMAGE'}\n  "
                     "(moto refuses the second call: offline, delete the table with "
                     "dynamodb.delete_table(cloud)\n  and run the cell again).")
     if status == "CREATING":
@@ -197,6 +222,8 @@ def _built_table(cloud: Lab) -> str:
 
 
 def _explain_create_table(code: str, message: str, cloud: Lab) -> str | None:
+    if code == "ParamValidationError":
+        return _param_validation(message)
     if code != "ValidationException":
         return None
     if "KeySchemaElement is not a HASH" in message:
@@ -239,8 +266,9 @@ def _built_ttl(cloud: Lab) -> str:
     attribute = ttl.get("AttributeName")
     wanted = dynamodb.TTL_ATTRIBUTE
     if status == "DISABLING":
-        raise Wrong("TTL is being turned off (DISABLING). AWS accepts the next TTL change only once "
-                    "that has settled,\n  which can take up to an hour: run the cell again then.")
+        raise Wrong("TTL is being turned off (DISABLING). AWS accepts the next TTL change only "
+                    "once that has settled,\n  which can take up to an hour: run the cell again "
+                    "then.")
     if status not in ("ENABLED", "ENABLING"):
         raise Wrong("TTL is off for this table:\n  Enabled=False turns it off, or leaves it "
                     "off. Pass Enabled=True.")
@@ -264,6 +292,8 @@ def _built_ttl(cloud: Lab) -> str:
 
 
 def _explain_ttl(code: str, message: str, cloud: Lab) -> str | None:
+    if code == "ParamValidationError":
+        return _param_validation(message)
     if code in ("ResourceNotFoundException", "ResourceNotFound"):
         return (f"there is no table {cloud.names.table} yet: run the create_table exercise above "
                 "first.")
@@ -342,7 +372,8 @@ build_ttl = _PrecheckedBuild(
     exists=("ValidationException",),
     explain=_explain_ttl,
     hints=(
-        "Enabled is a Python bool; AttributeName names the attribute that holds each item's expiry.",
+        "Enabled is a Python bool; AttributeName names the attribute that holds each item's "
+        "expiry.",
         "The handler writes the expiry (epoch seconds) into an attribute whose name is three "
         "lower-case letters.",
     ),
