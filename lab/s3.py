@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab.aws import error_code, friendly, missing, report, translated
+from lab.aws import error_code, error_message, friendly, missing, report, translated
 from lab.connection import Lab
-from lab.errors import BucketNameTaken
+from lab.errors import AwsError, BucketNameTaken
 
 TRIGGER_ID = "s3-object-created-to-lambda"
 CREATED_EVENTS = ["s3:ObjectCreated:*"]
@@ -178,15 +178,59 @@ def get_trigger(lab: Lab) -> dict[str, Any] | None:
     return None
 
 
-def set_trigger(lab: Lab, function_arn: str) -> None:
-    """Notify the function on every object-created event (the raw call of lesson 05)."""
-    with friendly(f"set the notification of bucket {lab.names.bucket}"):
-        lab.client("s3").put_bucket_notification_configuration(
-            Bucket=lab.names.bucket,
-            NotificationConfiguration={"LambdaFunctionConfigurations": [{
-                "Id": TRIGGER_ID, "LambdaFunctionArn": function_arn, "Events": CREATED_EVENTS,
-            }]},
-        )
+def permission_is_right(lab: Lab) -> bool:
+    """True when the lab's statement is the one :func:`allow_s3_to_invoke` adds, field by field."""
+    statement = get_permission(lab)
+    if statement is None:
+        return False
+    principal = statement.get("Principal")
+    service = principal.get("Service") if isinstance(principal, dict) else principal
+    conditions = {name.lower(): value for entries in (statement.get("Condition") or {}).values()
+                  for name, value in entries.items()}
+    return (statement.get("Effect") == "Allow" and service == "s3.amazonaws.com"
+            and conditions.get("aws:sourcearn") == bucket_arn(lab)
+            and conditions.get("aws:sourceaccount") == lab.account_id)
+
+
+def _destination_refused(error: BaseException) -> bool:
+    return error_code(error) == "InvalidArgument" and "Unable to validate" in error_message(error)
+
+
+def set_trigger(lab: Lab, function_arn: str, *, attempts: int = 10, delay: float = 3.0) -> None:
+    """Notify the function on every object-created event (the raw call of lesson 05).
+
+    S3 refuses a Lambda destination it may not invoke. When the lab's statement is right, the
+    refusal means a permission just added is not visible to S3 yet: the call is retried for up to
+    ``attempts × delay`` seconds. A wrong statement raises AwsError saying how to remove it.
+    """
+    import time
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    action = f"set the notification of bucket {lab.names.bucket}"
+    for attempt in range(attempts):
+        try:
+            lab.client("s3").put_bucket_notification_configuration(
+                Bucket=lab.names.bucket,
+                NotificationConfiguration={"LambdaFunctionConfigurations": [{
+                    "Id": TRIGGER_ID, "LambdaFunctionArn": function_arn, "Events": CREATED_EVENTS,
+                }]},
+            )
+            return
+        except ClientError as error:
+            if not _destination_refused(error):
+                raise translated(error, action) from None
+            if not permission_is_right(lab):
+                raise AwsError(
+                    f"S3 may not invoke {lab.names.function} for bucket {lab.names.bucket}: the "
+                    f"statement {permission_statement_id(lab)} of its policy is not the lab's. "
+                    "s3.remove_permission(cloud) removes it; then run this cell again.",
+                    code="InvalidArgument") from None
+            if attempt == attempts - 1:
+                raise translated(error, action) from None
+        except BotoCoreError as error:
+            raise translated(error, action) from None
+        time.sleep(delay)
 
 
 def ensure_trigger(lab: Lab, *, quiet: bool = False) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lab import awslambda, dynamodb, pipeline, s3, verify
+from lab import errors as lab_errors
 from lab.checks import ____
 from lab.exercises import s3_trigger as ex
 
@@ -230,6 +231,39 @@ def test_build_trigger_without_the_bucket(lab_moto):
     pipeline.prepare_lesson(lab_moto, "05")
     outcome = _notify(lab_moto, "arn:aws:lambda:us-east-1:123456789012:function:x", CREATED)
     assert outcome.status == "wrong" and "run s3.ensure_bucket(cloud) above" in outcome.message
+
+
+# --- the lab's helpers after a wrong or just-added permission ----------------------------------
+
+def test_the_trigger_helper_names_a_wrong_statement_instead_of_aws_words(cloud):
+    _add_permission(cloud, **{**_right(cloud), "SourceArn": _bucket_arn(cloud) + "-x"})
+    with pytest.raises(lab_errors.AwsError, match=r"the statement s3-invoke-\S+ of its policy is not "
+                                                   r"the lab's\. s3\.remove_permission\(cloud\)"):
+        s3.ensure_trigger(cloud, quiet=True)
+    assert s3.permission_is_right(cloud) is False
+    s3.remove_permission(cloud)
+    s3.ensure_trigger(cloud, quiet=True)
+    assert s3.permission_is_right(cloud) and ex.trigger.evaluate(cloud).passed
+
+
+def test_the_trigger_helper_retries_while_a_new_permission_is_not_visible_to_s3(cloud, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    s3.ensure_permission(cloud, quiet=True)
+    client = cloud.client("s3")
+    real, calls = client.put_bucket_notification_configuration, []
+
+    def not_visible_yet(**kwargs):
+        calls.append(kwargs["Bucket"])
+        if len(calls) < 3:
+            raise ClientError({"Error": {"Code": "InvalidArgument", "Message": "Unable to validate "
+                                         "the following destination configurations"}},
+                              "PutBucketNotificationConfiguration")
+        return real(**kwargs)
+
+    monkeypatch.setattr(client, "put_bucket_notification_configuration", not_visible_yet)
+    s3.set_trigger(cloud, _function_arn(cloud), delay=0)
+    assert len(calls) == 3 and _events(cloud) == [CREATED]
 
 
 # --- the whole trigger, the first item, q1 ----------------------------------------------------
