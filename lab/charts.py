@@ -154,8 +154,11 @@ def lambda_frame(cloud: Lab, *, minutes: int = 15) -> pd.DataFrame:
 
 def _figure(columns: int = 1) -> tuple[Figure, Any]:
     """A new figure of FIGSIZE with ``columns`` side-by-side axes (not kept by pyplot)."""
-    import matplotlib.pyplot  # noqa: F401  In Jupyter, this turns on the inline display of figures.
     from matplotlib.figure import Figure
+
+    from lab.diagram import load_backend
+
+    load_backend()  # in Jupyter, the inline display of a returned Figure
 
     figure = Figure(figsize=FIGSIZE, layout="constrained")
     return figure, figure.subplots(1, columns)

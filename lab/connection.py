@@ -143,6 +143,7 @@ def connect(backend: str | None = None, *, region: str | None = None,
     region = region or os.environ.get("EVENTLAB_REGION")
     _install_friendly_errors()
     _check_email(names.get("email") or os.environ.get("EVENTLAB_EMAIL"))
+    _check_region(region)
     if kind == "moto":
         from lab import mock
 
@@ -176,6 +177,17 @@ def connect(backend: str | None = None, *, region: str | None = None,
               "Run 09_cleanup when you are done.")
     return Lab(backend="aws", region=session.region_name, account_id=account_id,
                names=names_for(account_id, session.region_name, **names), session=session)
+
+
+def _check_region(region: str | None) -> None:
+    """Refuse a region that cannot hold the pipeline (moto would fail later with a KeyError)."""
+    from lab.settings import region_problem
+
+    problem = region_problem(region) if region else None
+    if problem:
+        raise ConfigurationError(f"EVENTLAB_REGION: {problem}: set it to a region such as "
+                                 "us-east-1 (or unset it), restart the kernel and run the cell "
+                                 "again.")
 
 
 def _check_email(address: str | None) -> None:

@@ -43,7 +43,7 @@ _ARROWS = (
 )
 
 
-def _load_backend() -> None:
+def load_backend() -> None:
     """Load matplotlib's configured backend module (in Jupyter: the inline one).
 
     matplotlib loads its backend lazily, at the first pyplot figure; until then Jupyter has no way
@@ -72,7 +72,7 @@ def show_pipeline(cloud: Any = None) -> Figure:
     from matplotlib.figure import Figure
     from matplotlib.patches import FancyBboxPatch
 
-    _load_backend()
+    load_backend()
     names = cloud.names if cloud is not None else Names()
     width, height = _BOX
     figure = Figure(figsize=FIGSIZE)

@@ -134,10 +134,13 @@ def _known_regions() -> frozenset[str]:
     import boto3
 
     session = boto3.session.Session()
-    regions = set(session.get_available_regions(_REGIONAL_SERVICES[0]))
-    for service in _REGIONAL_SERVICES[1:]:
-        regions &= set(session.get_available_regions(service))
-    return frozenset(regions)
+    found: set[str] = set()
+    for partition in ("aws", "aws-cn", "aws-us-gov"):
+        regions = set(session.get_available_regions(_REGIONAL_SERVICES[0], partition))
+        for service in _REGIONAL_SERVICES[1:]:
+            regions &= set(session.get_available_regions(service, partition))
+        found |= regions
+    return frozenset(found)
 
 
 def _closest(word: str, choices: frozenset[str]) -> str | None:

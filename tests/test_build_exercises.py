@@ -214,3 +214,18 @@ def test_boto3s_own_refusal_reaches_explain_or_is_quoted(lab_moto):
         lab_moto.client("sns").create_topic(Name=42)
     assert attempt.outcome.message.startswith(
         "Make a topic: your code stopped with ParamValidationError: Parameter validation failed:")
+
+
+@pytest.mark.parametrize("region", ["us-east1", "useast-1", "eu-west-9"])
+def test_connect_refuses_a_region_typo_in_one_sentence(monkeypatch, region):
+    monkeypatch.setenv("EVENTLAB_REGION", region)
+    with pytest.raises(lab.ConfigurationError, match=rf"EVENTLAB_REGION: '{region}' is not an AWS "
+                                                     r"region with every service of the pipeline"):
+        lab.connect("moto", quiet=True)
+
+
+@pytest.mark.parametrize("region", ["cn-north-1", "us-gov-west-1", "eu-central-1"])
+def test_regions_of_every_partition_are_known(region):
+    from lab.settings import region_problem
+
+    assert region_problem(region) is None
