@@ -374,8 +374,8 @@ build_ttl = _PrecheckedBuild(
     hints=(
         "Enabled is a Python bool; AttributeName names the attribute that holds each item's "
         "expiry.",
-        "The handler writes the expiry (epoch seconds) into an attribute whose name is three "
-        "lower-case letters.",
+        "The handler writes each item's expiry (epoch seconds) into the attribute ttl: pass that "
+        "name exactly, in lower case, with Enabled=True.",
     ),
     solution_text=("# update_time_to_live(...) with its blanks filled in:\n"
                    'TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},'),
