@@ -57,7 +57,8 @@ def _safe_order(answer: Any, cloud: Any) -> str:
             why = (f"in this account {found}" if found else
                    f"the {user} uses the {used} (lesson {'05' if user == 'bucket' else '04'} "
                    "linked them; in this account the link is gone already)")
-            raise Wrong(f"here the {used} goes before the {user}, but {why}: {_USES[(user, used)]}.")
+            raise Wrong(f"here the {used} goes before the {user}, but {why}: "
+                        f"{_USES[(user, used)]}.")
     present = _present(cloud)
     found = [sentence for sentence in links.values() if sentence]
     if found:

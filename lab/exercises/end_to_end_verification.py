@@ -197,7 +197,8 @@ back_to_ok = Exercise(
     test=_back_to_ok,
     hints=("Waiting alone does not help: the alarm needs a new datapoint below the threshold.",
            "Upload one file, then let that minute end with verify.pass_time(cloud, minutes=1)."),
-    solution_text="s3.upload(cloud, 'verification/calm.txt', 'x'); verify.pass_time(cloud, minutes=1)\n"
+    solution_text="s3.upload(cloud, 'verification/calm.txt', 'x'); "
+                  "verify.pass_time(cloud, minutes=1)\n"
                   "verify.wait_for_alarm(cloud, cloud.names.activity_alarm, 'OK', timeout=900)\n"
                   "# then run the check cell again",
 )

@@ -14,7 +14,7 @@ WCU = "ConsumedWriteCapacityUnits"
 
 
 def _wcu_column(cloud: Any) -> Any:
-    """The table's consumed WCU per minute over the lesson's window, as the exercise cell reads it."""
+    """The table's consumed WCU per minute over the lesson's window, as the exercise cell has it."""
     from lab import charts
 
     return charts.metric_frame(cloud, "AWS/DynamoDB", WCU, {"TableName": cloud.names.table},
@@ -33,7 +33,7 @@ def _same(answer: float, value: float) -> bool:
 
 
 def _busiest_minute(answer: Any, cloud: Any) -> str:
-    """Pass when ``answer`` is the largest per-minute Sum of consumed WCU in the window, as found."""
+    """Pass when ``answer`` is the largest per-minute Sum of consumed WCU in the window found."""
     cloud = require_connection(cloud, example="ex.q1.check(answer, cloud)")
     column = _wcu_column(cloud)
     present = column.dropna()
