@@ -128,24 +128,44 @@ def test_updating_an_alarm_keeps_its_state(lab_moto):
     align(lab_moto)
     put_alarm(lab_moto)
     writes(lab_moto, 12)
-    put_alarm(lab_moto, Threshold=20.0, AlarmDescription="now stricter")
+    lab_moto.clock.advance(minutes=1)
+    put_alarm(lab_moto, Threshold=11.0, AlarmDescription="now stricter")
     found = alarm(lab_moto)
-    assert (found["StateValue"], found["Threshold"]) == ("ALARM", 20.0)
+    assert (found["StateValue"], found["Threshold"]) == ("ALARM", 11.0)
     assert [h["HistorySummary"] for h in history(lab_moto, HistoryItemType="ConfigurationUpdate")] \
         == ['Alarm "WriteActivity" updated', 'Alarm "WriteActivity" created']
 
 
 # -- evaluation -----------------------------------------------------------------------------------
 
-def test_burst_moves_dynamodb_alarm_to_alarm_in_the_same_minute(lab_moto):
+def test_a_burst_is_judged_once_its_minute_is_over_with_that_minute_s_sum(lab_moto):
+    # AWS: DynamoDB "sends metrics to CloudWatch at one-minute intervals" (Monitoring DynamoDB
+    # with CloudWatch); CloudWatch evaluates a period once it has ended ("Evaluating an alarm"),
+    # so the reason names the whole minute's Sum, which GetMetricStatistics returns for it.
+    topic = topic_with_inbox(lab_moto)
     start = align(lab_moto)
-    put_alarm(lab_moto)
-    for _ in range(10):
+    put_alarm(lab_moto, topic)
+    for _ in range(12):
         writes(lab_moto, 1)
-    assert alarm(lab_moto)["StateValue"] == "INSUFFICIENT_DATA"  # 10 is not above 10 (yet)
-    writes(lab_moto, 2)
+        assert alarm(lab_moto)["StateValue"] == "INSUFFICIENT_DATA"  # the minute is still open
+    lab_moto.clock.advance(seconds=30)
+    assert alarm(lab_moto)["StateValue"] == "INSUFFICIENT_DATA"
+    lab_moto.clock.advance(minutes=5)  # the minute ends during the advance
     found = alarm(lab_moto)
     assert found["StateValue"] == "ALARM"
+    changes = history(lab_moto, HistoryItemType="StateUpdate")
+    assert [c["HistorySummary"] for c in changes] == [
+        "Alarm updated from INSUFFICIENT_DATA to ALARM"]
+    end = start.replace(second=0) + dt.timedelta(minutes=1)
+    assert end <= changes[0]["Timestamp"] < end + dt.timedelta(seconds=1)  # judged as it ended
+    [message] = alarm_messages(lab_moto)
+    assert f"[12.0 {minute(start)}]" in message["NewStateReason"]
+    [stat] = lab_moto.client("cloudwatch").get_metric_statistics(
+        Namespace="AWS/DynamoDB", MetricName="ConsumedWriteCapacityUnits",
+        Dimensions=[{"Name": "TableName", "Value": "S3ObjectEvents"}],
+        StartTime=start.replace(second=0), EndTime=end, Period=60,
+        Statistics=["Sum"])["Datapoints"]
+    assert stat["Sum"] == 12.0
     assert found["StateReason"] == (
         f"Threshold Crossed: 1 datapoint [12.0 {minute(start)}] was greater than the threshold "
         "(10.0).")
@@ -157,7 +177,7 @@ def test_burst_moves_dynamodb_alarm_to_alarm_in_the_same_minute(lab_moto):
     assert (data["statistic"], data["period"], data["threshold"]) == ("Sum", 60, 10.0)
     assert data["recentDatapoints"] == [12.0]
     assert data["evaluatedDatapoints"] == [
-        {"timestamp": data["startDate"], "sampleCount": 11.0, "value": 12.0}]
+        {"timestamp": data["startDate"], "sampleCount": 12.0, "value": 12.0}]
 
 
 def test_ok_to_alarm_and_back_use_the_m_of_n_wording(lab_moto):
@@ -171,10 +191,10 @@ def test_ok_to_alarm_and_back_use_the_m_of_n_wording(lab_moto):
               "threshold (10.0).")
     writes(lab_moto, 12)
     burst = start + dt.timedelta(minutes=1)
+    lab_moto.clock.advance(minutes=1)
     assert alarm(lab_moto)["StateReason"] == (
         f"Threshold Crossed: 1 out of the last 1 datapoints [12.0 {minute(burst)}] was greater "
         "than the threshold (10.0) (minimum 1 datapoint for OK -> ALARM transition).")
-    lab_moto.clock.advance(minutes=1)
     writes(lab_moto, 1)
     lab_moto.clock.advance(minutes=1)
     found = alarm(lab_moto)
@@ -190,6 +210,7 @@ def test_put_metric_data_api_on_a_custom_namespace(lab_moto):
     lab_moto.client("cloudwatch").put_metric_data(Namespace="Lab/Uploads", MetricData=[
         {"MetricName": "Files", "Values": [4.0, 5.0], "Counts": [1.0, 1.0], "Unit": "Count"},
         {"MetricName": "Files", "Value": 3.0, "Unit": "Count"}])
+    lab_moto.clock.advance(minutes=1)
     found = alarm(lab_moto, "Uploads")
     assert (found["StateValue"], found["StateReason"]) == (
         "ALARM", f"Threshold Crossed: 1 datapoint [12.0 {minute(start)}] was greater than the "
@@ -295,6 +316,7 @@ def test_not_breaching_goes_ok_when_data_stops(lab_moto):
     align(lab_moto)
     custom_alarm(lab_moto, TreatMissingData="notBreaching")
     files(lab_moto, 12)
+    lab_moto.clock.advance(minutes=1)
     assert alarm(lab_moto, "Uploads")["StateValue"] == "ALARM"
     lab_moto.clock.advance(minutes=10)
     found = alarm(lab_moto, "Uploads")
@@ -332,8 +354,9 @@ def test_dynamodb_alarms_ignore_missing_data_whatever_they_say(lab_moto):
     start = align(lab_moto)
     put_alarm(lab_moto, topic, TreatMissingData="notBreaching")
     writes(lab_moto, 12)
+    lab_moto.clock.advance(minutes=1)
     assert alarm(lab_moto)["StateValue"] == "ALARM"
-    lab_moto.clock.advance(minutes=10)
+    lab_moto.clock.advance(minutes=9)
     assert alarm(lab_moto)["StateValue"] == "ALARM"  # silence does not clear it
     writes(lab_moto, 1)
     assert alarm(lab_moto)["StateValue"] == "ALARM"  # the open minute has not ended
@@ -369,6 +392,7 @@ def test_alarm_message_has_aws_keys_in_aws_order(lab_moto):
     align(lab_moto)
     put_alarm(lab_moto, topic)
     writes(lab_moto, 12)
+    lab_moto.clock.advance(minutes=1)  # the minute is judged once it is over
     [message] = alarm_messages(lab_moto)
     assert list(message) == [
         "AlarmName", "AlarmDescription", "AWSAccountId", "AlarmConfigurationUpdatedTimestamp",
@@ -407,6 +431,7 @@ def test_alarm_message_without_optional_settings(lab_moto):
         Period=60, EvaluationPeriods=1, Threshold=5.0, Unit="Count", AlarmDescription="Big file",
         ComparisonOperator="GreaterThanOrEqualToThreshold", AlarmActions=[topic])
     files(lab_moto, 5)
+    lab_moto.clock.advance(minutes=1)  # the minute is judged once it is over
     [message] = alarm_messages(lab_moto)
     assert message["AlarmDescription"] == "Big file"
     assert "DatapointsToAlarm" not in message["Trigger"]
@@ -421,6 +446,7 @@ def test_email_subscribers_get_cloudwatch_text(lab_moto):
     align(lab_moto)
     put_alarm(lab_moto, topic, AlarmDescription="Too many writes")
     writes(lab_moto, 12)
+    lab_moto.clock.advance(minutes=1)  # the minute is judged once it is over
     [mail] = notifications(lab_moto)
     reason = alarm(lab_moto)["StateReason"]
     assert mail["subject"] == 'ALARM: "WriteActivity" in US East (N. Virginia)'
@@ -449,6 +475,7 @@ def test_subject_names_the_region(lab_moto):
         AlarmActions=[topic])
     cloudwatch.put_metric_data(Namespace="Lab/Uploads",
                                MetricData=[{"MetricName": "Files", "Value": 2.0}])
+    lab_moto.clock.advance(minutes=1)  # the minute is judged once it is over
     [mail] = notifications(lab_moto)
     assert mail["subject"] == 'ALARM: "Dublin" in EU (Ireland)'
     [message] = alarm_messages(lab_moto)
@@ -471,6 +498,7 @@ def test_actions_disabled_change_state_silently(lab_moto):
     put_alarm(lab_moto, topic)
     lab_moto.client("cloudwatch").disable_alarm_actions(AlarmNames=["WriteActivity"])
     writes(lab_moto, 12)
+    lab_moto.clock.advance(minutes=1)  # the minute is judged once it is over
     assert alarm(lab_moto)["StateValue"] == "ALARM"
     assert notifications(lab_moto) == []
     assert history(lab_moto, HistoryItemType="Action") == []
@@ -481,6 +509,7 @@ def test_a_missing_topic_is_a_failed_action(lab_moto):
     align(lab_moto)
     put_alarm(lab_moto, missing)
     writes(lab_moto, 12)
+    lab_moto.clock.advance(minutes=1)  # the minute is judged once it is over
     [action] = history(lab_moto, HistoryItemType="Action")
     assert action["HistorySummary"].startswith(f"Failed to execute action {missing}.")
     data = json.loads(action["HistoryData"])
@@ -520,6 +549,7 @@ def test_describe_alarm_history(lab_moto):
     align(lab_moto)
     put_alarm(lab_moto, topic)
     writes(lab_moto, 12)
+    lab_moto.clock.advance(minutes=1)  # the minute is judged once it is over
     items = history(lab_moto, AlarmName="WriteActivity")
     assert [(i["HistoryItemType"], i["HistorySummary"]) for i in items] == [
         ("Action", f"Successfully executed action {topic}"),
@@ -549,6 +579,7 @@ def test_alarm_history_filters_and_pages(lab_moto):
     custom_alarm(lab_moto, TreatMissingData="missing")  # stays INSUFFICIENT_DATA
     lab_moto.clock.advance(hours=1)
     writes(lab_moto, 12)
+    lab_moto.clock.advance(minutes=1)  # the minute is judged once it is over
     assert [i["AlarmName"] for i in history(lab_moto, AlarmName="Uploads")] == ["Uploads"]
     assert history(lab_moto, AlarmName="Nobody") == []
     later = history(lab_moto, StartDate=start + dt.timedelta(minutes=30))

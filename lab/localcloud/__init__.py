@@ -4,7 +4,9 @@ Loaded only by the moto backend (``lab.mock``). One module per behaviour: ``runt
 deployed Lambda zip in-process), ``events`` (complete S3 event records, notification checks),
 ``capacity`` (DynamoDB item sizes, WCU, throttling, metrics), ``alarms`` (evaluate CloudWatch
 alarms, notify SNS), ``mail`` (SNS email confirmation and inboxes), ``ttl`` (expire items) and
-``clock`` (the time everything follows). ``hooks`` is the one place moto is patched.
+``clock`` (the time everything follows, moto's own stamps included), ``consistency`` (AWS's
+delays: Pending functions, updates in progress, IAM and permission propagation, late logs).
+``hooks`` is the one place moto is patched.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from lab.errors import LabError
 from lab.localcloud import hooks
 from lab.localcloud.clock import Clock
 
-BEHAVIOURS = ("runtime", "events", "capacity", "alarms", "mail", "ttl", "ownership", "policies")
+BEHAVIOURS = ("clock", "runtime", "events", "capacity", "alarms", "mail", "ttl", "ownership",
+              "policies", "consistency")
 
 
 class LocalCloud:

@@ -5,17 +5,18 @@ moto stores alarms but never evaluates them (a new one even says OK). Here, as A
 
 * A new alarm is INSUFFICIENT_DATA ("Unchecked: Initial alarm creation"); updating an alarm keeps
   its state. Alarms are evaluated when a matching datapoint arrives (``put_datapoint`` or the
-  PutMetricData API), once per clock minute on every clock tick, and lazily whenever alarms or
-  their history are read, so real time passing counts too.
+  PutMetricData API), at every minute boundary the clock passes while data or a new alarm may
+  still change a state (a clock task, so ``clock.advance(minutes=10)`` evaluates each minute at
+  its own time, as CloudWatch evaluates every minute), once per clock minute on every clock tick,
+  and lazily whenever alarms or their history are read, so real time passing counts too.
 * Each evaluation computes the statistic (Sum, Average, Minimum, Maximum, SampleCount) per
   Period, periods aligned to the epoch, over an *evaluation range* of EvaluationPeriods + 2
   periods (AWS retrieves more periods than it evaluates; its own example retrieves 5 for 3).
-  The range normally ends with the last complete period. The current, still open period counts
-  as soon as its breach is final, i.e. more data cannot undo it (Sum, Maximum or SampleCount
-  above a threshold, Minimum below one; values assumed non-negative): so a burst moves an alarm
-  to ALARM within the same notebook cell, with the value reached so far, as AWS does with
-  partial data, while a minute that merely has not breached *yet* (or any Average) waits until
-  it is complete. An open period is never counted as missing.
+  The range ends with the last complete period: the current, still open period is never
+  evaluated, nor counted as missing. AWS services publish one-minute aggregates (DynamoDB's
+  metrics arrive once their minute is over), so a burst's minute is judged whole, once, on the
+  first evaluation after it ends (a clock tick, a read, or a datapoint of a later minute), and
+  the datapoint the reason names is that minute's Sum as GetMetricStatistics returns it.
 * Missing data follows AWS's rules: with at least N real datapoints in the range, the N most
   recent decide and TreatMissingData is not consulted; with fewer, every real one counts and the
   rest are filled as breaching / not breaching, or (missing, ignore) the alarm goes to ALARM with
@@ -262,13 +263,6 @@ def _breaches(alarm: Any, value: float) -> bool:
     return _COMPARISONS[alarm.comparison_operator][1](value, float(alarm.threshold))
 
 
-def _final(alarm: Any, value: float) -> bool:
-    """True when an open period's breach cannot be undone by more data in that period."""
-    upward = alarm.comparison_operator.startswith("GreaterThan")
-    monotone = alarm.statistic in (("Sum", "Maximum", "SampleCount") if upward else ("Minimum",))
-    return monotone and _breaches(alarm, value)
-
-
 def decide(*, values: list[float | None], evaluation_periods: int, datapoints_to_alarm: int,
            treat: str, breaches: Any) -> tuple[str | None, list[int], int]:
     """AWS's decision over an evaluation range (oldest first, None = missing).
@@ -308,9 +302,10 @@ def evaluate(alarm: Any, backend: Any, now: dt.datetime, *,
     m = int(alarm.datapoints_to_alarm or n)
     width = n + EXTRA_PERIODS
     current = _period_start(now, period)
-    points = _datapoints(backend, alarm, current - step * width, current + step, index=index)
-    newest = current if current in points and _final(alarm, points[current].value) else (
-        current - step)
+    # The open period is left out: AWS judges a period once it is over (its one-minute
+    # aggregates are published after the minute ends), never a partial value.
+    points = _datapoints(backend, alarm, current - step * width, current, index=index)
+    newest = current - step
     slots = [newest - step * (width - 1 - i) for i in range(width)]
     values = [points[s].value if s in points else None for s in slots]
     treat = treatment(alarm)
@@ -616,13 +611,59 @@ def evaluate_due(cloud: LocalCloud, backend: Any) -> None:
 
 def _on_metric(cloud: LocalCloud, *, region: str, namespace: str, name: str,
                dimensions: dict[str, str]) -> None:
-    """A datapoint arrived: evaluate the alarms watching exactly that metric."""
+    """A datapoint arrived: evaluate the alarms watching exactly that metric.
+
+    Its own minute is still open, so it counts once the minute is over: an evaluation is
+    scheduled at that boundary (and at the following ones while it is in an alarm's range).
+    """
     backend = _backend(cloud.account_id, region)
     with _state(cloud)["lock"]:
         _state(cloud)["backends"].add((cloud.account_id, region))
+        watching = False
         for alarm in list(backend.alarms.values()):
             if _matches(alarm, namespace, name, dimensions):
+                watching = True
                 evaluate_alarm(cloud, alarm, backend)
+        if watching:
+            _keep_evaluating(cloud, backend)
+
+
+def _keep_evaluating(cloud: LocalCloud, backend: Any) -> None:
+    """Evaluate at each minute boundary until what happened now has left every alarm's range.
+
+    After that, every evaluation sees the same (absent) data as the last one did, so the clock
+    need not stop at each minute of a long ``advance`` (a TTL lesson moves two days).
+    """
+    state = _state(cloud)
+    widths = [(int(a.evaluation_periods or 1) + EXTRA_PERIODS + 1) * int(a.period or 60)
+              for a in backend.alarms.values() if is_evaluable(a)]
+    if not widths:
+        return
+    state["busy_until"] = max(state.get("busy_until") or _EPOCH,
+                              _now(cloud) + dt.timedelta(seconds=max(widths)))
+    _schedule_minute(cloud)
+
+
+def _schedule_minute(cloud: LocalCloud) -> None:
+    """Schedule one evaluation of every alarm when the current clock minute ends."""
+    state = _state(cloud)
+    if state.get("scheduled"):
+        return
+    boundary = _period_start(_now(cloud), 60) + dt.timedelta(minutes=1)
+    state["scheduled"] = True
+    cloud.clock.call_at(boundary.replace(tzinfo=dt.timezone.utc), lambda: _minute_over(cloud))
+
+
+def _minute_over(cloud: LocalCloud) -> None:
+    """A clock task at a minute boundary: evaluate every alarm with the clock at that time."""
+    state = _state(cloud)
+    with state["lock"]:
+        state["scheduled"] = False
+        for account_id, region in sorted(state["backends"]):
+            backend = _backend(account_id, region)
+            evaluate_due(cloud, backend)
+        if state.get("busy_until") and _now(cloud) < state["busy_until"]:
+            _schedule_minute(cloud)
 
 
 def _on_tick(cloud: LocalCloud, now: dt.datetime) -> None:
@@ -658,6 +699,7 @@ def _install_model_hooks(cloud: LocalCloud) -> None:
                         {"version": "1.0", "type": "Create", "createdAlarm": _snapshot(alarm)},
                         alarm.configuration_updated_timestamp)
             evaluate_alarm(cloud, alarm, backend)
+            _keep_evaluating(cloud, backend)
         return alarm
 
     def put_metric_data(backend: Any, namespace: str, metric_data: list[dict[str, Any]]) -> None:

@@ -1,4 +1,12 @@
-"""The local cloud's clock: real time plus an offset a notebook can advance, with due tasks."""
+"""The local cloud's clock: real time plus an offset a notebook can advance, with due tasks.
+
+It is the one clock: besides what the local cloud stamps itself (events, metrics, alarms, log
+timestamps, stream records, mail), :func:`install` points the times moto stamps with the real
+clock at it, so that after ``clock.advance(minutes=5)`` everything a learner can see agrees: S3
+``LastModified`` (and so the S3 event's ``eventTime``, taken from it), CloudWatch Logs
+``ingestionTime`` (never before the event's own timestamp) and the ``Timestamp`` of the SNS
+messages moto delivers to SQS and HTTP subscribers.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +15,20 @@ import heapq
 import itertools
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from lab.localcloud import hooks
+
+if TYPE_CHECKING:
+    from lab.localcloud import LocalCloud
 
 UTC = dt.timezone.utc
+
+HOOK_POINTS = (
+    "moto.s3.models:utcnow",  # LastModified of objects and delete markers, lifecycle dates
+    "moto.logs.models:utcnow",  # ingestionTime, creationTime, the window of accepted events
+    "moto.sns.models:iso_8601_datetime_with_milliseconds",  # a message's Timestamp
+)
 
 
 class Clock:
@@ -121,3 +140,18 @@ class Clock:
             with self._lock:
                 self._running = False
         return True
+
+
+def install(cloud: LocalCloud) -> None:
+    """Make moto stamp S3 objects, log ingestion and SNS messages with the local clock."""
+
+    def utcnow() -> dt.datetime:  # what moto.core.utils.utcnow returns: naive UTC
+        return cloud.clock.now().astimezone(UTC).replace(tzinfo=None)
+
+    def iso_8601_datetime_with_milliseconds(value: dt.datetime | None = None) -> str:
+        return (value or utcnow()).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+    hooks.patch("moto.s3.models:utcnow", utcnow)
+    hooks.patch("moto.logs.models:utcnow", utcnow)
+    hooks.patch("moto.sns.models:iso_8601_datetime_with_milliseconds",
+                iso_8601_datetime_with_milliseconds)

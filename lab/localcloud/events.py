@@ -5,7 +5,10 @@ versionId or sequencer), sends ``s3:TestEvent`` without RequestId/HostId, accept
 destination that S3 may not invoke, and runs triggered functions only in Docker. Here:
 
 - every record is complete, stamped by the local clock, with seeded ids (``mock_random``);
-  one S3 request gives every destination the same time, request id and sequencer;
+  one S3 request gives every destination the same time, request id and sequencer; an
+  ObjectCreated event's ``eventTime`` is the object's ``LastModified`` (to the millisecond), and
+  its ``x-amz-request-id`` / ``x-amz-id-2`` are those of the response to the request (S3
+  answers with these two headers, not moto's ``x-amzn-requestid``);
 - Lambda destinations are invoked asynchronously through ``runtime.invoke_async``;
 - ``PutBucketNotificationConfiguration`` is rejected (``InvalidArgument``, "Unable to validate
   the following destination configurations") when a destination does not exist or a
@@ -22,6 +25,7 @@ import functools
 import hashlib
 import json
 import re
+import threading
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
@@ -40,6 +44,8 @@ HOOK_POINTS = (
     "moto.s3.notifications:send_test_event",
     "moto.s3.models:S3Backend.put_bucket_notification_configuration",
     "moto.core.serialize:S3Serializer._serialize_error_metadata",
+    "moto.s3.responses:S3Response.bucket_response",
+    "moto.s3.responses:S3Response.key_response",
 )
 
 SOURCE_IP = "127.0.0.1"
@@ -252,7 +258,10 @@ def _lambda_problem(arn: str, *, bucket_arn: str, bucket_account: str) -> tuple[
         function = get_backend(account, region).get_function(arn)
     except (LambdaClientError, KeyError, ValueError):
         return arn, "The destination Lambda does not exist"
-    policy = {"Statement": list(function.policy.statements)}
+    from lab.localcloud.consistency import visible_statements
+
+    # A statement just added may not be visible to S3 yet (AWS's eventual consistency).
+    policy = {"Statement": visible_statements(function, list(function.policy.statements))}
     if s3_may_invoke(policy, function_arn=arn, bucket_arn=bucket_arn,
                      bucket_account=bucket_account):
         return None
@@ -304,19 +313,68 @@ def _record_undelivered(cloud: LocalCloud, destination: str, error: BaseExceptio
          "time": event_time(cloud.clock.now())})
 
 
-def _occurrence(cloud: LocalCloud, bucket: Any) -> dict[str, str]:
+def _occurrence(cloud: LocalCloud, bucket: Any, moment: dt.datetime | None = None) -> dict[str, str]:
     """What the current S3 request shares across its destinations (made on first use)."""
     stack = cloud.state["events"]["occurrences"]
     if stack and stack[-1] is not None:
         return stack[-1]
-    request_id, host_id = _request_ids()
-    occurrence = {"time": event_time(cloud.clock.now()),
+    request_id, host_id = _response_ids(cloud)
+    occurrence = {"time": event_time(moment or cloud.clock.now()),
                   "principal": requester_id(bucket.account_id),
                   "request_id": request_id, "host_id": host_id,
                   "sequencer": _next_sequencer(cloud, (bucket.account_id, bucket.name))}
     if stack:
         stack[-1] = occurrence
     return occurrence
+
+
+def _response_ids(cloud: LocalCloud) -> tuple[str, str]:
+    """The request id and host id of the S3 request this thread is answering (made on first use).
+
+    AWS's S3 event record names the request that caused it ("Event message structure":
+    ``responseElements.x-amz-request-id``), the same id as the response's ``x-amz-request-id``
+    header (botocore's ``ResponseMetadata.RequestId``).
+    """
+    stack = _request_stack(cloud)
+    if not stack:
+        return _request_ids()
+    if stack[-1] is None:
+        stack[-1] = _request_ids()
+    return stack[-1]
+
+
+def _request_stack(cloud: LocalCloud) -> list[tuple[str, str] | None]:
+    local = cloud.state["events"]["requests"]
+    if not hasattr(local, "stack"):
+        local.stack = []
+    return local.stack
+
+
+def _s3_response(cloud: LocalCloud, original: Any, response: Any, request: Any, full_url: str,
+                 headers: Any) -> Any:
+    """Answer one S3 request with AWS's ``x-amz-request-id`` and ``x-amz-id-2`` headers.
+
+    S3 sends these two (16 upper-case hex; a base64 host id) and no ``x-amzn-requestid``; the ids
+    are the ones any event record of the request carries.
+    """
+    stack = _request_stack(cloud)
+    stack.append(None)  # a handler run during delivery may make S3 requests: hence a stack
+    try:
+        status, out_headers, body = original(response, request, full_url, headers)
+    finally:
+        ids = stack.pop()
+    if isinstance(out_headers, dict):
+        request_id, host_id = ids or _request_ids()
+        out_headers.pop("x-amzn-requestid", None)
+        out_headers["x-amz-request-id"] = request_id
+        out_headers["x-amz-id-2"] = host_id
+    return status, out_headers, body
+
+
+def _answering(cloud: LocalCloud, original: Any) -> Any:
+    def response(self: Any, request: Any, full_url: str, headers: Any) -> Any:
+        return _s3_response(cloud, original, self, request, full_url, headers)
+    return response
 
 
 def _send_event(cloud: LocalCloud, account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
@@ -335,9 +393,13 @@ def _send_event(cloud: LocalCloud, account_id: str, event_name: Any, bucket: Any
 def _get_s3_event(cloud: LocalCloud, event_name: Any, bucket: Any, key: Any,
                   notification_id: str) -> dict[str, Any]:
     """The complete ``{"Records": [...]}`` body for one destination of the current request."""
+    name = str(getattr(event_name, "value", event_name)).removeprefix("s3:")
+    moment = None
+    stored = getattr(key, "last_modified", None)
+    if name.startswith("ObjectCreated") and isinstance(stored, dt.datetime):
+        moment = stored if stored.tzinfo else stored.replace(tzinfo=dt.timezone.utc)  # moto: naive UTC
     return {"Records": [build_record(
-        event_name=str(getattr(event_name, "value", event_name)).removeprefix("s3:"),
-        occurrence=_occurrence(cloud, bucket), region=bucket.region_name,
+        event_name=name, occurrence=_occurrence(cloud, bucket, moment), region=bucket.region_name,
         bucket_name=bucket.name, bucket_arn=bucket.arn, owner=owner_id(bucket.account_id),
         configuration_id=notification_id, key=key.name, size=getattr(key, "size", None),
         etag=str(getattr(key, "etag", "")).replace('"', ""),
@@ -437,7 +499,8 @@ def _serialize_error_metadata(serializer: Any, serialized: Any, error: Exception
 
 def install(cloud: LocalCloud) -> None:
     """Patch moto's S3 notifications: complete records, async Lambda, destination checks."""
-    cloud.state["events"] = {"sequencers": {}, "occurrences": [], "undelivered": []}
+    cloud.state["events"] = {"sequencers": {}, "occurrences": [], "undelivered": [],
+                             "requests": threading.local()}
     with_cloud = {  # module functions of moto: the cloud is bound in
         "moto.s3.notifications:send_event": _send_event,
         "moto.s3.notifications:_get_s3_event": _get_s3_event,
@@ -451,6 +514,9 @@ def install(cloud: LocalCloud) -> None:
             _put_bucket_notification_configuration,
         "moto.core.serialize:S3Serializer._serialize_error_metadata": _serialize_error_metadata,
     }
+    for point in ("moto.s3.responses:S3Response.bucket_response",
+                  "moto.s3.responses:S3Response.key_response"):
+        methods[point] = _answering(cloud, hooks.original(point))
     for point in HOOK_POINTS:
         if point in with_cloud:
             hooks.patch(point, functools.partial(with_cloud[point], cloud))
