@@ -414,3 +414,20 @@ def test_a_value_of_the_wrong_python_type_gets_boto3_s_reason(cloud, view, detai
     assert "boto3 refused the values before sending anything" in outcome.message
     assert detail in outcome.message.replace("\n    ", " ")
     assert dynamodb.get_table(cloud) is None
+
+
+def test_the_size_rules_the_lesson_teaches_are_the_lab_s():
+    """The notebook's own value_bytes/item_bytes cell agrees with lab.dynamodb on every item."""
+    from pathlib import Path
+
+    import nbformat
+
+    path = Path(__file__).parents[1] / "notebooks" / "02_dynamodb_table.ipynb"
+    cells = [c.source for c in nbformat.read(path, as_version=4).cells
+             if c.cell_type == "code" and "def item_bytes" in c.source]
+    assert len(cells) == 1
+    taught = {}
+    exec(cells[0], taught)  # noqa: S102 - the lesson's own cell, as a learner runs it
+    for item in (dynamodb.example_item(), dynamodb.example_item(object_key=LONG_KEY),
+                 {"objectId": "é", "n": 1000, "m": 123456789}):
+        assert taught["item_bytes"](item) == dynamodb.item_bytes(item)
