@@ -286,6 +286,10 @@ class BuildExercise:
                     "names and run the cell again.")))
             if isinstance(error, LabError):
                 return Outcome("wrong", f"{self.title}: {error}")
+            if type(error).__name__ == "ParamValidationError":
+                detail = " ".join(str(error).splitlines()[1:]).strip()
+                return Outcome("wrong", f"{self.title}: boto3 refused a value before sending it: "
+                                        f"{detail} Fix it and run the cell again.")
             return Outcome("wrong", f"{self.title}: your code stopped with {type(error).__name__}: "
                                     f"{_first_line(error)}. Fix it and run the cell again; "
                                     "hint() helps.")

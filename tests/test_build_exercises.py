@@ -212,8 +212,9 @@ def test_boto3s_own_refusal_reaches_explain_or_is_quoted(lab_moto):
     plain, _ = _exercise()
     with plain.attempt(lab_moto) as attempt:
         lab_moto.client("sns").create_topic(Name=42)
-    assert attempt.outcome.message.startswith(
-        "Make a topic: your code stopped with ParamValidationError: Parameter validation failed:")
+    assert attempt.outcome.message == (
+        "Make a topic: boto3 refused a value before sending it: Invalid type for parameter Name, "
+        "value: 42, type: <class 'int'>, valid types: <class 'str'> Fix it and run the cell again.")
 
 
 @pytest.mark.parametrize("region", ["us-east1", "useast-1", "eu-west-9"])
