@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import tomllib
+from importlib import metadata
 from pathlib import Path
 
 import yaml
+from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,3 +54,37 @@ def test_environment_yml_installs_the_project_and_matches_the_lambda_runtime():
 def test_normalise_catches_a_drift():
     assert _normalise("pandas>=2.1,<4") != _normalise("pandas>=2.2,<4")
     assert _normalise("pandas >=2.1, <4") == _normalise("pandas<4,>=2.1")
+
+
+def _installed_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def test_the_installed_versions_satisfy_pyprojects_ranges():
+    """Whichever installer made this environment (uv, or pip as the fallback: `make setup`), every
+    requirement of the project and its dev extra holds, the extras' own requirements included
+    (PEP 508 requirements, evaluated with `packaging` as pip and uv read them)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wrong = []
+    for text in project["dependencies"] + project["optional-dependencies"]["dev"]:
+        requirement = Requirement(text)
+        version = _installed_version(requirement.name)
+        if version == "not installed" or not requirement.specifier.contains(version, prereleases=True):
+            wrong.append(f"{text}: {version}")
+            continue
+        for extra in requirement.extras:  # e.g. moto[dynamodb,…]: what each extra pulls in
+            for needed in map(Requirement, metadata.requires(requirement.name) or []):
+                if needed.marker is None or not needed.marker.evaluate({"extra": extra}):
+                    continue
+                found = _installed_version(needed.name)
+                if found == "not installed" or not needed.specifier.contains(found, prereleases=True):
+                    wrong.append(f"{requirement.name}[{extra}] needs {needed}: {found}")
+    assert not wrong, wrong
+
+
+def test_the_installed_versions_check_catches_a_version_out_of_range():
+    assert not Requirement("jupyterlab>=4.2,<5").specifier.contains("5.0.0")
+    assert _installed_version("no-such-package-eventlab") == "not installed"
