@@ -219,8 +219,10 @@ def learner_mistakes() -> dict[str, Any]:
     answers = [_printed(cell) + "".join(f"[{o.get('output_type')} output: {o.get('ename')}]"
                                         for o in cell.outputs if o.get("output_type") != "stream")
                for cell in cells[2:-1]]
+    # One sentence, wrapped at spaces (lab.text) into lines whose continuations are indented.
+    unwrapped = [answer.replace("\n  ", " ") for answer in answers]
     good = [answer.startswith("✗ ") and answer.count("\n") == 1 and words in answer
-            and "Traceback" not in answer for answer, (_, words) in zip(answers, MISTAKES)]
+            and "Traceback" not in answer for answer, (_, words) in zip(unwrapped, MISTAKES)]
     attempts = _printed(cells[-1]).strip().removeprefix(MARKER)
     return {"mistakes": len(MISTAKES), "sentences": sum(good), "outputs": answers,
             "attempts": int(attempts) if attempts.isdigit() else -1,

@@ -96,9 +96,11 @@ def test_a_learner_who_skipped_a_lesson_gets_one_sentence_naming_it_not_a_traceb
     figures = kernels.learner_mistakes()
     assert figures["error"] is None and figures["attempts"] == 0
     for (code, words), shown in zip(kernels.MISTAKES, figures["outputs"]):
-        # One line, a sentence for people (no exception class name), nothing else shown.
-        assert re.fullmatch(r"✗ The [^\n]+\.\n", shown), (code, shown)
-        assert words in shown, (code, shown)
+        # One sentence for people (no exception class name), wrapped at spaces into lines of at
+        # most 100 characters with indented continuations, nothing else shown.
+        assert re.fullmatch(r"✗ The [^\n]+(\n  [^\n]+)*\.\n", shown), (code, shown)
+        assert all(len(line) <= 100 for line in shown.splitlines()), (code, shown)
+        assert words in shown.replace("\n  ", " "), (code, shown)
     assert figures["sentences"] == figures["mistakes"] == len(kernels.MISTAKES)
     assert reliability.held("learner mistakes", figures)
 

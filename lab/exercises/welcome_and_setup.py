@@ -81,8 +81,9 @@ environment = Exercise(
         "If the check still fails, read its ✗ sentence, or settings.show(cloud) for every "
         "setting: each names the variable to change (see also the README's Troubleshooting).",
     ),
-    solution_text=("from lab import connect, settings\ncloud = connect()\nsettings.show(cloud)\n"
-                   "ex.environment.check(cloud)"),
+    solution_text=("Run the lesson's first code cell (it connects), then the settings cell; fix "
+                   "each ✗ it names (the README's Troubleshooting table helps), restart the "
+                   "kernel and check again."),
 )
 
 q1 = Exercise(
