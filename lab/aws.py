@@ -83,19 +83,88 @@ def report(created: bool, kind: str, name: str, *, quiet: bool = False) -> None:
         say(f"✓ {kind[:1].upper()}{kind[1:]} {name} already exists")
 
 
+def local_clock() -> Any:
+    """The local cloud's clock while the moto mock runs in this process, else None.
+
+    While the mock runs, every boto3 call of the process talks to the local cloud (``lab.mock``),
+    so every wait of the lab is a wait on that clock.
+    """
+    from lab import mock
+
+    if not mock.is_active():
+        return None
+    from lab import localcloud
+
+    cloud = localcloud._current
+    return cloud.clock if cloud is not None else None
+
+
+def pause(seconds: float) -> None:
+    """Let ``seconds`` pass: advance the local clock on the moto backend, sleep on AWS.
+
+    The one primitive every wait of ``lab/`` is built on (:func:`wait_until`, :func:`retrying`,
+    boto3's waiters on the local cloud): offline, waiting costs no real time, and what the local
+    cloud finishes later (a Pending function, a log event) becomes due as the clock moves.
+    """
+    if seconds <= 0:
+        return
+    clock = local_clock()
+    if clock is None:
+        time.sleep(seconds)
+    else:
+        clock.advance(seconds=seconds)
+
+
+def _elapsed_since(clock: Any, start: float) -> float:
+    return (clock.time() if clock is not None else time.monotonic()) - start
+
+
 def wait_until(check: Callable[[], T | None], *, what: str, timeout: float = 120.0,
                interval: float = 1.0) -> T:
-    """Call ``check`` until it returns something truthy; raise WaitTimeout after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
+    """Call ``check`` until it returns something truthy; raise WaitTimeout after ``timeout`` s.
+
+    The one polling helper of the lab. Between calls it waits through :func:`pause` (0.05 s, then
+    doubling up to ``interval``): on the moto backend the local clock advances instead of real
+    time passing, and ``timeout`` is measured on that clock.
+    """
+    clock = local_clock()
+    start = clock.time() if clock is not None else time.monotonic()
     delay = min(interval, 0.05)
     while True:
         result = check()
         if result:
             return result
-        if time.monotonic() >= deadline:
+        if _elapsed_since(clock, start) >= timeout:
             raise WaitTimeout(f"Timed out after {timeout:.0f} s waiting for {what}.")
-        time.sleep(delay)
+        pause(delay)
         delay = min(delay * 2, interval)
+
+
+def retrying(call: Callable[[], T], *, retry_if: Callable[[BaseException], bool], what: str,
+             timeout: float, interval: float = 2.0) -> T:
+    """``call()``, called again (through :func:`wait_until`) while it raises an error that
+    ``retry_if`` accepts, for at most ``timeout`` s; the last such error is raised after that.
+
+    For AWS's eventual consistency: a role not assumable yet, an update in progress, a
+    permission S3 cannot see yet, a bucket name still being released.
+    """
+    last: list[BaseException] = []
+
+    def attempt() -> Any:
+        try:
+            return (call(),)
+        except Exception as error:  # noqa: BLE001 - retry_if decides; others are raised below
+            if not retry_if(error):
+                raise
+            last[:] = [error]
+            return None
+
+    try:
+        return wait_until(attempt, what=what, timeout=timeout, interval=interval)[0]
+    except WaitTimeout:
+        if last:
+            raise last[0] from None
+        raise
 
 
 def first(items: list[Any] | tuple[Any, ...]) -> Any:
