@@ -12,12 +12,14 @@ Lambda event spells the same ``{"principalId": …, "type": "Service"}``.
 
 Every stream record moto writes is also corrected here: ``awsRegion`` is the table's region (moto
 writes us-east-1), ``eventVersion`` is "1.1", ``ApproximateCreationDateTime`` follows the local
-clock (whole seconds) and the record carries the ``eventSourceARN`` of its stream for whoever
-delivers it to a function (GetRecords itself does not return that field).
+clock (whole seconds), ``SizeBytes`` follows DynamoDB's item-size rule over Keys, NewImage and
+OldImage (moto counts JSON characters) and the record carries the ``eventSourceARN`` of its
+stream for whoever delivers it to a function (GetRecords itself does not return that field).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
@@ -73,6 +75,12 @@ def sweep(cloud: LocalCloud, now: dt.datetime | None = None) -> int:
         How many items were deleted.
     """
     now = now or cloud.clock.now()
+    runtime = cloud.modules.get("runtime")
+    with runtime.batching(cloud) if runtime is not None else contextlib.nullcontext():
+        return _sweep(cloud, now)  # a stream mapping gets the sweep's REMOVE records in batches
+
+
+def _sweep(cloud: LocalCloud, now: dt.datetime) -> int:
     local = cloud.state["ttl"]["deleting"]
     deleted = 0
     for table in _tables_with_ttl():
@@ -96,6 +104,18 @@ def _on_tick(cloud: LocalCloud, now: dt.datetime) -> None:
     sweep(cloud, now)
 
 
+def stream_record_size(dynamodb: dict[str, Any]) -> int:
+    """A stream record's ``SizeBytes``: the item sizes of its Keys, NewImage and OldImage.
+
+    AWS's sample Lambda event for DynamoDB (Lambda Developer Guide, "Using AWS Lambda with Amazon
+    DynamoDB") bears it out: Keys ``{"Id": {"N": "101"}}`` with NewImage ``{"Message": {"S": "New
+    item!"}, "Id": {"N": "101"}}`` is 5 + 21 = 26 bytes; its MODIFY record 59, its REMOVE 38.
+    """
+    from lab.localcloud.capacity import item_size
+
+    return sum(item_size(dynamodb.get(part) or {}) for part in ("Keys", "NewImage", "OldImage"))
+
+
 def _stream_record(cloud: LocalCloud, original: Callable[..., None]) -> Callable[..., None]:
     def __init__(record: Any, table: Any, *args: Any, **kwargs: Any) -> None:
         original(record, table, *args, **kwargs)
@@ -105,6 +125,7 @@ def _stream_record(cloud: LocalCloud, original: Callable[..., None]) -> Callable
         body["eventSourceARN"] = f"{table.table_arn}/stream/{table.latest_stream_label}"
         moment = cloud.clock.now().astimezone(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
         body["dynamodb"]["ApproximateCreationDateTime"] = moment
+        body["dynamodb"]["SizeBytes"] = stream_record_size(body["dynamodb"])
         local = cloud.state["ttl"]["deleting"]
         if getattr(local, "as_service", False):
             local.as_service = False  # a function the record triggers writes as itself

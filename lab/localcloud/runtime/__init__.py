@@ -36,12 +36,13 @@ from lab.localcloud.runtime.model import (
     LOG_TAIL_BYTES, RuntimeState, SYNC_POLLERS, _remember_dead_letter, _state, _unqualified,
 )
 from lab.localcloud.runtime.sandbox import _forget_modules
-from lab.localcloud.runtime.streams import _deliver_stream
+from lab.localcloud.runtime.streams import _deliver_stream, batching
 
 if TYPE_CHECKING:
     from lab.localcloud import LocalCloud
 
-__all__ = ["HOOK_POINTS", "async_counts", "install", "invoke_async", "invoke_sync", "uninstall"]
+__all__ = ["HOOK_POINTS", "async_counts", "batching", "install", "invoke_async", "invoke_sync",
+           "uninstall"]
 
 HOOK_POINTS = (
     "moto.awslambda.models:LambdaFunction.invoke",
@@ -50,6 +51,7 @@ HOOK_POINTS = (
     "moto.awslambda.models:LambdaBackend.create_function",
     "moto.awslambda.models:LambdaBackend.send_dynamodb_items",
     "moto.awslambda_simple.models:LambdaSimpleBackend.invoke",
+    "moto.dynamodb.responses:DynamoHandler.call_action",
 )
 
 
@@ -62,6 +64,11 @@ def install(cloud: LocalCloud) -> None:
     create = hooks.original("moto.awslambda.models:LambdaBackend.create_function")
     update = hooks.original("moto.awslambda.models:LambdaFunction.update_configuration")
     configuration = hooks.original("moto.awslambda.models:LambdaFunction.get_configuration")
+    dynamodb_action = hooks.original("moto.dynamodb.responses:DynamoHandler.call_action")
+
+    def dynamodb_call_action(handler: Any) -> Any:
+        with batching(cloud):  # a stream mapping polls once the request has written its records
+            return dynamodb_action(handler)
 
     def function_invoke(function: Any, body: Any, request_headers: Any,
                         response_headers: dict[str, Any]) -> bytes:
@@ -89,6 +96,9 @@ def install(cloud: LocalCloud) -> None:
         target = _state(cloud).dead_letter.get(_unqualified(function.function_arn))
         if target:
             config["DeadLetterConfig"] = {"TargetArn": target}
+        consistency = cloud.state.get("consistency")
+        if consistency is not None and consistency.enabled:
+            consistency.describe(function, config)  # Pending / InProgress, as AWS says for a while
         return config
 
     hooks.patch("moto.awslambda.models:LambdaFunction.invoke", function_invoke)
@@ -97,6 +107,7 @@ def install(cloud: LocalCloud) -> None:
     hooks.patch("moto.awslambda.models:LambdaBackend.create_function", create_function)
     hooks.patch("moto.awslambda.models:LambdaBackend.send_dynamodb_items", send_dynamodb_items)
     hooks.patch("moto.awslambda_simple.models:LambdaSimpleBackend.invoke", simple_backend_invoke)
+    hooks.patch("moto.dynamodb.responses:DynamoHandler.call_action", dynamodb_call_action)
 
 
 def uninstall(cloud: LocalCloud) -> None:

@@ -110,6 +110,7 @@ class RuntimeState:
     environments: dict[str, Environment] = dataclasses.field(default_factory=dict)
     dead_letter: dict[str, str] = dataclasses.field(default_factory=dict)
     streams: dict[str, StreamPosition] = dataclasses.field(default_factory=dict)
+    holding: threading.local = dataclasses.field(default_factory=threading.local)  # streams.batching
     dropped: int = 0
     on_failure: int = 0
     dead_lettered: int = 0

@@ -1,8 +1,16 @@
-"""DynamoDB stream event source mappings: deliver new records in batches, keep a failed batch."""
+"""DynamoDB stream event source mappings: deliver new records in batches, keep a failed batch.
+
+Lambda polls a shard and invokes the function with what is available, up to BatchSize records
+("Using AWS Lambda with Amazon DynamoDB": BatchSize, default 100). Here a poll follows each
+DynamoDB request (and each TTL sweep): the records one BatchWriteItem, TransactWriteItems or
+sweep adds go out together, one invocation per BatchSize of them, not one per record.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from lab.localcloud.runtime.invocation import _run
 from lab.localcloud.runtime.model import STREAM_RETRY_DELAY, StreamPosition, _log, _state
@@ -21,11 +29,45 @@ def _deliver_stream(cloud: LocalCloud, backend: Any, function_arn: str, items: l
         for mapping in backend.list_event_source_mappings(source, None):
             if mapping.function_arn != function_arn:
                 continue
-            position = state.streams.setdefault(mapping.uuid, StreamPosition(items=items))
+            position = state.streams.get(mapping.uuid)
+            if position is None:
+                position = state.streams[mapping.uuid] = StreamPosition(items=items)
+                if mapping.starting_position == "LATEST" and items:
+                    # LATEST: from the first record written after the mapping (this one), even
+                    # when it is delivered together with the ones that follow it.
+                    position.sequence = int(items[-1].to_json()["dynamodb"]["SequenceNumber"]) - 1
             position.items = items
-            _poll(cloud, backend, mapping)
+            if getattr(state.holding, "depth", 0):
+                state.holding.pending[mapping.uuid] = (backend, mapping)
+            else:
+                _poll(cloud, backend, mapping)
     except Exception:
         _log.exception("The local cloud could not deliver stream records to %s", function_arn)
+
+
+@contextmanager
+def batching(cloud: LocalCloud) -> Iterator[None]:
+    """Hold stream deliveries until the block ends (a request, a sweep), then poll once.
+
+    The records written meanwhile reach each mapping's function in batches of up to BatchSize.
+    Blocks nest on a thread: only the outermost one polls.
+    """
+    holding = _state(cloud).holding
+    depth = getattr(holding, "depth", 0)
+    if depth == 0:
+        holding.pending = {}
+    holding.depth = depth + 1
+    try:
+        yield
+    finally:
+        holding.depth = depth
+        if depth == 0:
+            pending, holding.pending = holding.pending, {}
+            for backend, mapping in pending.values():
+                try:
+                    _poll(cloud, backend, mapping)
+                except Exception:
+                    _log.exception("The local cloud could not deliver stream records")
 
 
 def _poll(cloud: LocalCloud, backend: Any, mapping: Any, *, retry: bool = False) -> None:
@@ -101,8 +143,20 @@ def _stream_record(item: Any, region: str, source: str) -> dict[str, Any]:
     event = {key: record[key] for key in ("eventID", "eventName", "eventVersion", "eventSource")}
     event.update({"awsRegion": region, "dynamodb": dynamodb, "eventSourceARN": source})
     if "userIdentity" in record:
-        event["userIdentity"] = record["userIdentity"]
+        event["userIdentity"] = lambda_identity(record["userIdentity"])
     return event
+
+
+def lambda_identity(identity: dict[str, Any]) -> dict[str, Any]:
+    """A record's userIdentity as Lambda spells it: ``{"type": …, "principalId": …}``.
+
+    GetRecords answers with the API's member names (``{"PrincipalId": …, "Type": …}``), a Lambda
+    event with camel case, type first (Lambda Developer Guide, "Using AWS Lambda with Amazon
+    DynamoDB", the TTL example; Powertools' DynamoDBStreamModel requires this spelling).
+    """
+    spelled = {"type": identity.get("Type", identity.get("type")),
+               "principalId": identity.get("PrincipalId", identity.get("principalId"))}
+    return {key: value for key, value in spelled.items() if value is not None}
 
 
 def _sequence(record: dict[str, Any]) -> int:
