@@ -149,17 +149,25 @@ def test_no_settings_at_all_is_wrong(cloud):
     assert outcome.status == "wrong" and "no asynchronous invocation settings" in outcome.message
 
 
-def test_awss_permission_answer_is_explained():
-    # Real AWS answers this when the role's policy does not (yet) cover the Destination.
-    sentence = ex._explain_put_config(
-        "InvalidParameterValueException",
-        "The function's execution role does not have permissions to call SendMessage on "
-        "arn:aws:sqs:us-east-1::S3ToDynamoProcessor-failures", None)
+def test_awss_permission_answers_are_explained(cloud):
+    # Real AWS answers so when the role's policy does not (yet) cover the Destination.
+    refused = ("The function's execution role does not have permissions to call SendMessage on "
+               "{}")
+    arn = destinations.failure_queue_arn(cloud)
+    sentence = ex._explain_put_config("InvalidParameterValueException", refused.format(arn), cloud)
+    assert "wait ten seconds" in sentence  # the right ARN: IAM has not spread the policy yet
+    no_account = f"arn:aws:sqs:{cloud.region}::{destinations.queue_name(cloud)}"
+    sentence = ex._explain_put_config("InvalidParameterValueException",
+                                      refused.format(no_account), cloud)
+    assert "the account id is missing" in sentence
+    sentence = ex._explain_put_config("InvalidParameterValueException",
+                                      "The provided execution role does not have permissions to "
+                                      "call SendMessage on SQS", cloud)
     assert "is the account id in it?" in sentence and "wait ten seconds" in sentence
     sentence = ex._explain_put_config(
         "InvalidParameterValueException",
         "The function's execution role does not have permissions to call InvokeFunction on "
-        "arn:aws:lambda:us-east-1:123456789012:function:S3ToDynamoProcessor", None)
+        f"{_function_arn(cloud)}", cloud)
     assert "a Lambda function's ARN" in sentence
 
 
@@ -181,10 +189,11 @@ def _poison(cloud):
     s3.upload(cloud, POISON_KEY, "invoice,amount\n0042,19.99\n")
     verify.pass_time(cloud, minutes=1)
     verify.pass_time(cloud, minutes=2)
+    verify.pass_time(cloud, seconds=30)  # the third attempt runs a little after 3 minutes
 
 
 def test_the_poison_event_reaches_the_queue_and_stays_readable(cloud, capsys):
-    assert "holds no message yet" in ex.destination.evaluate(cloud).message
+    assert "holds no invocation record yet" in ex.destination.evaluate(cloud).message
     _poison(cloud)
     outcome = ex.destination.evaluate(cloud)
     assert outcome.status == "correct", outcome.message
@@ -251,3 +260,9 @@ def test_the_clean_up_check_wants_the_lab_settings_back(cloud):
     destinations.remove(cloud, quiet=True)
     outcome = ex.cleaned_up.evaluate(cloud)
     assert outcome.status == "wrong" and "awslambda.ensure_function(cloud)" in outcome.message
+
+
+def test_a_hand_made_message_is_not_taken_for_the_record(cloud):
+    cloud.client("sqs").send_message(QueueUrl=_queue_url(cloud), MessageBody="hello")
+    outcome = ex.destination.evaluate(cloud)
+    assert outcome.status == "wrong" and "not Lambda invocation records" in outcome.message

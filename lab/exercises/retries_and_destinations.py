@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 from typing import Any
 
@@ -15,6 +17,7 @@ ATTEMPTS = destinations.RETRY_ATTEMPTS + 1  # the first attempt and Lambda's two
 SEED_ITEMS_FOR_TWO_DELIVERIES = 2  # the seed's uuid4 ids: every delivery is a new item
 _ARN_PARTS = ("arn", "partition", "service", "region", "account id", "queue name")
 _REJECTED_VALUE = re.compile(r"Value '(.*?)' at '([\w.]+)'")
+_NAMED_ARN = re.compile(r"\bon (arn:\S+)")
 
 
 # -- build_destination ------------------------------------------------------------------------
@@ -37,7 +40,7 @@ def _destination_problem(value: str, cloud: Lab) -> str | None:
     if value == name:
         return (f"{value!r} is the queue's name; Lambda needs the queue's full ARN, which also "
                 f"says where the queue is (region and account): {how}")
-    if value.startswith("arn:aws:lambda:") or value == cloud.names.function:
+    if value.startswith(f"arn:{cloud.partition}:lambda:") or value == cloud.names.function:
         return ("that is a Lambda function's ARN — the function itself. Lambda would hand the "
                 "failed event straight back to the function that just failed on it three times. "
                 f"The destination is the queue {name}: {how}")
@@ -98,6 +101,10 @@ def _explain_put_config(code: str, message: str, cloud: Lab) -> str | None:
         return ("that is a Lambda function's ARN: Lambda would have to invoke a function, and "
                 "the role may not. The destination is the failure queue's ARN.")
     if code == "InvalidParameterValueException" and "SendMessage" in message:
+        named = _NAMED_ARN.search(message)
+        problem = _destination_problem(named.group(1).rstrip(".,"), cloud) if named else None
+        if problem:
+            return problem
         return (f"AWS says the role may not send to that queue ({message}). Either the "
                 "Destination is not exactly the queue's ARN (is the account id in it?) — the "
                 "role's policy names that exact ARN — or IAM has not spread the new policy yet: "
@@ -111,17 +118,18 @@ def _explain_put_config(code: str, message: str, cloud: Lab) -> str | None:
 # -- the poison event, the replay, the clean-up -------------------------------------------------
 
 def _record(cloud: Lab) -> dict[str, Any]:
+    """The newest invocation record in the failure queue, waiting a little as the lesson does."""
     queue = destinations.queue_name(cloud)
     if sqs.get_queue_url(cloud, queue) is None:
         raise Wrong(f"there is no queue {queue}: run the cells of section 1 from the top.")
-    messages = sqs.receive_messages(cloud, queue, wait_seconds=0 if cloud.is_local else 5)
-    if not messages:
-        raise Wrong(f"{queue} holds no message yet: Lambda sends the invocation record only after "
-                    "the third failed attempt — let time pass (both retries), then check again.")
-    record = destinations.failure_record(cloud, timeout=0)
+    with contextlib.redirect_stdout(io.StringIO()):  # the check says it in its own sentence
+        record = destinations.failure_record(cloud, timeout=None if cloud.is_local else 20)
     if record is None:
-        raise Wrong(f"the messages in {queue} are not Lambda invocation records: send nothing "
-                    "to the queue by hand.")
+        if sqs.receive_messages(cloud, queue):
+            raise Wrong(f"the messages in {queue} are not Lambda invocation records: send "
+                        "nothing to the queue by hand.")
+        raise Wrong(f"{queue} holds no invocation record yet: Lambda sends it only after the "
+                    "third failed attempt — let time pass (both retries), then check again.")
     return record
 
 
