@@ -325,8 +325,12 @@ def test_write_metrics_sum_the_units_per_minute(cloud, name):
     assert by_minute[1][0] - by_minute[0][0] == dt.timedelta(minutes=2)
     metrics = cloud.client("cloudwatch").list_metrics(
         Namespace="AWS/DynamoDB", Dimensions=[{"Name": "TableName", "Value": name}])["Metrics"]
-    assert {m["MetricName"] for m in metrics} == {"ConsumedWriteCapacityUnits"}
-    assert all(m["Dimensions"] == [{"Name": "TableName", "Value": name}] for m in metrics)
+    # ListMetrics returns every metric holding the filter's dimensions (AWS: "match all of the
+    # specified filter dimensions"): the request latency has an Operation dimension besides.
+    assert {m["MetricName"] for m in metrics} == {"ConsumedWriteCapacityUnits",
+                                                  "SuccessfulRequestLatency"}
+    assert all(m["Dimensions"] == [{"Name": "TableName", "Value": name}] for m in metrics
+               if m["MetricName"] == "ConsumedWriteCapacityUnits")
 
 
 def test_failed_condition_still_consumes_the_existing_items_units(cloud, name):

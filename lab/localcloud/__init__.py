@@ -19,8 +19,8 @@ from lab.errors import LabError
 from lab.localcloud import hooks
 from lab.localcloud.clock import Clock
 
-BEHAVIOURS = ("clock", "runtime", "events", "capacity", "alarms", "mail", "ttl", "ownership",
-              "policies", "consistency")
+BEHAVIOURS = ("clock", "metrics", "runtime", "events", "capacity", "alarms", "mail", "ttl",
+              "ownership", "policies", "consistency")
 
 
 class LocalCloud:

@@ -18,6 +18,14 @@ WriteThrottleEvents datapoint (BatchWriteItem: one per throttled item, which com
 UnprocessedItems). Real time is part of the clock, so boto3's own retries (which sleep for real)
 let the bucket refill and usually succeed. On-demand (PAY_PER_REQUEST) tables never throttle;
 reads are metered but never throttled.
+
+The request metrics AWS publishes follow each request too ("DynamoDB metrics and dimensions"):
+``SuccessfulRequestLatency`` (TableName, Operation; Milliseconds, one datapoint per successful
+request: here the time moto took, so far below AWS's few milliseconds), ``ThrottledRequests``
+(TableName, Operation; one per request refused with ProvisionedThroughputExceededException; a
+BatchWriteItem only when every item was throttled) and ``ConditionalCheckFailedRequests``
+(TableName; one per PutItem, UpdateItem or DeleteItem whose condition failed, e.g. a redelivered
+event's ``attribute_not_exists`` put). ``TimeToLiveDeletedItemCount`` comes from ``ttl``.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import base64
 import binascii
 import math
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -467,6 +476,72 @@ def _transact_get_items(cloud: LocalCloud, original: Callable[[Any], Any], handl
     return _answer(result, handler, charges, many=True)
 
 
+# The Operation dimension of each metered request, as AWS names it.
+OPERATIONS = {
+    "put_item": "PutItem", "update_item": "UpdateItem", "delete_item": "DeleteItem",
+    "batch_write_item": "BatchWriteItem", "transact_write_items": "TransactWriteItems",
+    "get_item": "GetItem", "batch_get_item": "BatchGetItem", "query": "Query", "scan": "Scan",
+    "transact_get_items": "TransactGetItems",
+}
+
+
+def _table_names(handler: Any) -> list[str]:
+    """The tables one request names (one, or those of a batch or transaction), in order."""
+    body = handler.body if isinstance(getattr(handler, "body", None), Mapping) else {}
+    if isinstance(body.get("TableName"), str):
+        return [body["TableName"]]
+    if isinstance(body.get("RequestItems"), Mapping):
+        return [str(name) for name in body["RequestItems"]]
+    names: list[str] = []
+    for action in body.get("TransactItems") or ():
+        for operation in action.values() if isinstance(action, Mapping) else ():
+            name = operation.get("TableName") if isinstance(operation, Mapping) else None
+            if isinstance(name, str) and name not in names:
+                names.append(name)
+    return names
+
+
+def _request_metric(cloud: LocalCloud, handler: Any, name: str, value: float, unit: str,
+                    operation: str | None) -> None:
+    for table_name in _table_names(handler):
+        table = _table(handler, table_name)
+        if table is None:
+            continue
+        dimensions = {"TableName": table.name}
+        if operation:
+            dimensions["Operation"] = operation
+        put_datapoint(cloud, namespace=NAMESPACE, name=name, value=value, unit=unit,
+                      dimensions=dimensions, region=table.region_name)
+
+
+def _metered(cloud: LocalCloud, method: str, replacement: Callable[..., Any]) -> Callable[..., Any]:
+    """Publish the request metrics of one DynamoDB operation around its metered replacement."""
+    from moto.dynamodb.exceptions import ConditionalCheckFailed
+
+    operation = OPERATIONS[method]
+
+    def request(handler: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            result = replacement(handler)
+        except ConditionalCheckFailed:
+            if operation in ("PutItem", "UpdateItem", "DeleteItem"):
+                _request_metric(cloud, handler, "ConditionalCheckFailedRequests", 1, "Count", None)
+            raise
+        except Exception as error:
+            if "ProvisionedThroughputExceeded" in str(getattr(error, "error_type", "")):
+                _request_metric(cloud, handler, "ThrottledRequests", 1, "Count", operation)
+            raise
+        elapsed = (time.perf_counter() - started) * 1000
+        _request_metric(cloud, handler, "SuccessfulRequestLatency", round(elapsed, 2),
+                        "Milliseconds", operation)
+        return result
+
+    request.__name__ = replacement.__name__
+    request.__doc__ = replacement.__doc__
+    return request
+
+
 _HANDLERS: dict[str, Callable[..., Any]] = {
     "put_item": _put_item, "update_item": _update_item, "delete_item": _delete_item,
     "batch_write_item": _batch_write_item, "transact_write_items": _transact_write_items,
@@ -491,6 +566,6 @@ def install(cloud: LocalCloud) -> None:
                                "reading": threading.local()}
     for name, hook in _HANDLERS.items():
         point = _RESPONSES + name
-        hooks.patch(point, _bind(cloud, hook, hooks.original(point)))
+        hooks.patch(point, _metered(cloud, name, _bind(cloud, hook, hooks.original(point))))
     point = "moto.dynamodb.models:get_filter_expression"
     hooks.patch(point, _bind(cloud, _counting_filter, hooks.original(point)))

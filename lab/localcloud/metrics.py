@@ -1,8 +1,18 @@
-"""Emit the AWS/* metrics that AWS services publish themselves (stamped by the local clock); read them fast."""
+"""Emit the AWS/* metrics that AWS services publish themselves (stamped by the local clock); read them fast.
+
+Reading follows CloudWatch's rule that a metric is its namespace, name *and full set of
+dimensions* ("CloudWatch concepts: Dimensions": "you must specify the same dimensions that were
+used when the metrics were created"): GetMetricStatistics returns only the datapoints whose
+dimensions are exactly the ones asked for, so a query without dimensions finds nothing of a
+per-table metric (moto sums every datapoint of the name, or those holding the asked ones).
+``AWS/Lambda`` metrics are published twice, per FunctionName and account-wide without a
+dimension, as Lambda does ("Types of metrics for Lambda functions": aggregate metrics).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import types
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +20,9 @@ from lab.localcloud import hooks
 
 if TYPE_CHECKING:
     from lab.localcloud import LocalCloud
+
+HOOK_POINTS = ("moto.cloudwatch.models:CloudWatchBackend.get_metric_statistics",)
+ACCOUNT_WIDE = ("AWS/Lambda",)  # namespaces also aggregated without dimensions
 
 
 def minute_of(moment: dt.datetime) -> dt.datetime:
@@ -42,13 +55,40 @@ def put_datapoint(cloud: LocalCloud, *, namespace: str, name: str, value: float,
     region = region or cloud.region
     moment = minute_of(timestamp or cloud.clock.now())
     backend = hooks.backend(cloudwatch_backends, cloud.account_id, region)
-    backend.metric_data.append(MetricDatum(
-        namespace=namespace, name=name, value=float(value),
-        dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
-        timestamp=moment, unit=unit,
-    ))
-    for listener in list(cloud.metric_listeners):
-        listener(region=region, namespace=namespace, name=name, dimensions=dimensions)
+    sets = [dimensions] + ([{}] if namespace in ACCOUNT_WIDE and dimensions else [])
+    for each in sets:
+        backend.metric_data.append(MetricDatum(
+            namespace=namespace, name=name, value=float(value),
+            dimensions=[{"Name": k, "Value": v} for k, v in each.items()],
+            timestamp=moment, unit=unit,
+        ))
+    for each in sets:
+        for listener in list(cloud.metric_listeners):
+            listener(region=region, namespace=namespace, name=name, dimensions=each)
+
+
+def _exact_statistics(original: Any) -> Any:
+    """GetMetricStatistics over the datapoints whose dimensions are exactly the asked ones."""
+
+    def get_metric_statistics(backend: Any, namespace: str, metric_name: str,
+                              start_time: dt.datetime, end_time: dt.datetime, period: int,
+                              stats: list[str], dimensions: list[dict[str, str]] | None,
+                              unit: str | None = None) -> Any:
+        wanted = frozenset((d["Name"], d.get("Value")) for d in dimensions or ())
+        exact = [datum for datum in backend.get_all_metrics()
+                 if datum.namespace == namespace and datum.name == metric_name
+                 and frozenset((d.name, d.value) for d in datum.dimensions) == wanted]
+        view = types.SimpleNamespace(get_all_metrics=lambda: exact)  # moto reads only this
+        return original(view, namespace, metric_name, start_time, end_time, period, stats, [],
+                        unit)
+
+    return get_metric_statistics
+
+
+def install(cloud: LocalCloud) -> None:
+    """Make GetMetricStatistics match dimensions exactly, as CloudWatch does."""
+    point = HOOK_POINTS[0]
+    hooks.patch(point, _exact_statistics(hooks.original(point)))
 
 
 class Aggregate:

@@ -8,7 +8,8 @@ AWS, the sweep ignores items whose TTL value is missing, not a number, or more t
 the past. A TTL deletion consumes no capacity (no ConsumedWriteCapacityUnits datapoint) and writes
 a REMOVE stream record whose ``userIdentity`` names the DynamoDB service: GetRecords answers it
 as ``{"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}`` (the API's member names), a
-Lambda event spells the same ``{"principalId": …, "type": "Service"}``.
+Lambda event spells the same ``{"type": "Service", "principalId": …}``. Each sweep publishes
+``TimeToLiveDeletedItemCount`` (AWS/DynamoDB, TableName): the items it deleted per table.
 
 Every stream record moto writes is also corrected here: ``awsRegion`` is the table's region (moto
 writes us-east-1), ``eventVersion`` is "1.1", ``ApproximateCreationDateTime`` follows the local
@@ -27,6 +28,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from lab.localcloud import hooks
+from lab.localcloud.metrics import put_datapoint
 
 if TYPE_CHECKING:
     from lab.localcloud import LocalCloud
@@ -86,13 +88,20 @@ def _sweep(cloud: LocalCloud, now: dt.datetime) -> int:
     for table in _tables_with_ttl():
         attribute = table.ttl["AttributeName"]
         expired = [item for item in table.all_items() if is_expired(expiry(item, attribute), now)]
+        swept = 0
         for item in expired:
             local.as_service = True  # the stream record of this one deletion names the service
             try:
                 if table.delete_item(item.hash_key, item.range_key) is not None:
-                    deleted += 1
+                    swept += 1
             finally:
                 local.as_service = False
+        if swept:
+            # AWS/DynamoDB TimeToLiveDeletedItemCount (TableName): the items TTL deleted.
+            put_datapoint(cloud, namespace="AWS/DynamoDB", name="TimeToLiveDeletedItemCount",
+                          value=swept, unit="Count", dimensions={"TableName": table.name},
+                          region=table.region_name)
+        deleted += swept
     return deleted
 
 
