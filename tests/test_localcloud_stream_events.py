@@ -32,12 +32,14 @@ HANDLER = '''
 import json, os
 import boto3
 from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamModel, S3Model
+from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamModel, S3Model, SnsModel
+
+MODELS = {"aws:s3": S3Model, "aws:dynamodb": DynamoDBStreamModel, "aws:sns": SnsModel}
 
 
 def handler(event, context):
-    source = event["Records"][0]["eventSource"]
-    model = S3Model if source == "aws:s3" else DynamoDBStreamModel
+    record = event["Records"][0]
+    model = MODELS[record.get("eventSource") or record.get("EventSource")]
     try:
         parse(event=event, model=model)
         verdict = "accepted"
@@ -156,3 +158,29 @@ def test_a_mapping_invokes_once_per_batch_of_what_is_available(lab_moto: Any) ->
     assert batches == [list(range(10)), list(range(10, 20)), list(range(20, 25))]
     dynamodb.put_item(TableName="Batched", Item={"Id": {"N": "99"}})  # one request, one record
     assert [len(v["event"]["Records"]) for v in verdicts(lab_moto, queue_url)] == [1]
+
+
+def test_an_sns_subscribed_function_gets_the_sns_event_on_the_local_clock(lab_moto: Any) -> None:
+    # Lambda Developer Guide, "Using AWS Lambda with Amazon SNS": the sample event's fields;
+    # Powertools' SnsModel validates them. The Timestamp follows the local clock (moto: 1970).
+    from aws_lambda_powertools.utilities.parser.models import SnsModel
+
+    queue_url = deploy(lab_moto)
+    sns = lab_moto.client("sns")
+    topic = sns.create_topic(Name="fanout")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="lambda",
+                  Endpoint=lab_moto.arn("lambda", "function:parsed"))
+    lab_moto.clock.advance(hours=3)
+    before = lab_moto.clock.now()
+    message_id = sns.publish(TopicArn=topic, Message="hello", Subject="greeting")["MessageId"]
+    [found] = verdicts(lab_moto, queue_url)
+    assert (found["model"], found["verdict"]) == ("SnsModel", "accepted")
+    event = found["event"]
+    parse(event=event, model=SnsModel)
+    record = event["Records"][0]
+    assert record["EventSource"] == "aws:sns"
+    assert (record["Sns"]["TopicArn"], record["Sns"]["MessageId"]) == (topic, message_id)
+    assert (record["Sns"]["Message"], record["Sns"]["Subject"]) == ("hello", "greeting")
+    stamp = record["Sns"]["Timestamp"]
+    assert before.strftime("%Y-%m-%dT%H:%M") <= stamp[:16] <= lab_moto.clock.now().strftime(
+        "%Y-%m-%dT%H:%M")

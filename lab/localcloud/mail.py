@@ -14,6 +14,9 @@ moto confirms ``email`` / ``email-json`` subscriptions at once and delivers noth
   with the unsubscribe link, for ``email-json`` the SNS JSON envelope. The subject is the
   publish's Subject or "AWS Notification Message". Unsubscribing stops delivery.
 
+A ``lambda`` subscription gets SNS's Lambda event (:func:`lambda_event`, stamped by the local
+clock; moto would send a 1970 placeholder), invoked asynchronously as SNS invokes functions.
+
 Inboxes live in ``cloud.state["mail"]``; every email is a dict with exactly ``to``, ``subject``,
 ``body``, ``time`` (the local clock, timezone-aware), ``topic_arn`` and ``message_id``.
 Signatures in JSON envelopes have AWS's shape but cannot be verified.
@@ -25,6 +28,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import logging
 import re
 import threading
 from typing import TYPE_CHECKING, Any
@@ -37,6 +41,7 @@ if TYPE_CHECKING:
 
 _MODELS = "moto.sns.models:"
 _RESPONSES = "moto.sns.responses:SNSResponse."
+_log = logging.getLogger(__name__)
 HOOK_POINTS = (
     _MODELS + "SNSBackend.subscribe",
     _MODELS + "SNSBackend.unsubscribe",
@@ -155,6 +160,49 @@ def json_envelope(*, subscription: Any, message: str, message_id: str, subject: 
         signed["MessageAttributes"] = {k: {"Type": v["Type"], "Value": v["Value"]}
                                        for k, v in attributes.items()}
     return _pretty(signed)
+
+
+def lambda_event(*, subscription: Any, message: str, message_id: str, subject: str | None,
+                 when: dt.datetime, attributes: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The event SNS invokes a subscribed function with (Lambda Developer Guide, "Using AWS
+    Lambda with Amazon SNS", its sample event): one record, Timestamp on the local clock.
+
+    moto sends a fixed placeholder (``"Timestamp": "1970-01-01T00:00:00.000Z"``, topic
+    ``arn:aws:sns:EXAMPLE``); Subject is null when the message has none, as on AWS.
+    """
+    region = _region(subscription)
+    envelope: dict[str, Any] = {"Type": "Notification", "MessageId": message_id,
+                                "TopicArn": subscription.topic.arn, "Subject": subject,
+                                "Message": message, "Timestamp": _timestamp(when)}
+    signed = _signed({k: v for k, v in envelope.items() if v is not None},
+                     ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"), region)
+    sns = {"SignatureVersion": "1", "Timestamp": envelope["Timestamp"],
+           "Signature": signed["Signature"], "SigningCertUrl": signed["SigningCertURL"],
+           "MessageId": message_id, "Message": message,
+           "MessageAttributes": {k: {"Type": v["Type"], "Value": v["Value"]}
+                                 for k, v in (attributes or {}).items()},
+           "Type": "Notification",
+           "UnsubscribeUrl": f"https://sns.{region}.amazonaws.com/?Action=Unsubscribe&"
+                             f"SubscriptionArn={subscription.arn}",
+           "TopicArn": subscription.topic.arn, "Subject": subject}
+    return {"Records": [{"EventVersion": "1.0", "EventSubscriptionArn": subscription.arn,
+                         "EventSource": "aws:sns", "Sns": sns}]}
+
+
+def _invoke_function(cloud: LocalCloud, subscription: Any, event: dict[str, Any]) -> None:
+    """Invoke the subscribed function asynchronously, as SNS does; a failure is logged only."""
+    from moto.awslambda.utils import get_backend
+
+    runtime = cloud.modules.get("runtime")
+    parts = subscription.endpoint.split(":")
+    try:
+        function = get_backend(parts[4], parts[3]).get_function(subscription.endpoint)
+        if runtime is not None:
+            runtime.invoke_async(cloud, function, event, source="aws:sns")
+        else:
+            function.invoke(json.dumps(event), {}, {})
+    except Exception:  # noqa: BLE001 - SNS delivers asynchronously; never fail the publish
+        _log.exception("SNS could not invoke %s", subscription.endpoint)
 
 
 def confirmation_body(subscription: Any, token: str, when: dt.datetime) -> str:
@@ -277,6 +325,16 @@ def _install_model_hooks(cloud: LocalCloud) -> None:
     def publish(subscription: Any, message: str, message_id: str, subject: str | None = None,
                 message_attributes: dict[str, Any] | None = None, group_id: str | None = None,
                 deduplication_id: str | None = None, message_structure: str | None = None) -> None:
+        if subscription.protocol == "lambda":
+            matcher = subscription._filter_policy_matcher
+            if matcher is not None and not matcher.matches(message_attributes, message):
+                return None
+            if message_structure == "json":
+                message = subscription._parse_message_structure(message, subscription.protocol)
+            _invoke_function(cloud, subscription, lambda_event(
+                subscription=subscription, message=message, message_id=message_id,
+                subject=subject, when=cloud.clock.now(), attributes=message_attributes))
+            return None
         if subscription.protocol not in PROTOCOLS:
             return original_publish(subscription, message, message_id, subject=subject,
                                     message_attributes=message_attributes, group_id=group_id,
