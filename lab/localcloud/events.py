@@ -313,7 +313,8 @@ def _record_undelivered(cloud: LocalCloud, destination: str, error: BaseExceptio
          "time": event_time(cloud.clock.now())})
 
 
-def _occurrence(cloud: LocalCloud, bucket: Any, moment: dt.datetime | None = None) -> dict[str, str]:
+def _occurrence(cloud: LocalCloud, bucket: Any,
+                moment: dt.datetime | None = None) -> dict[str, str]:
     """What the current S3 request shares across its destinations (made on first use)."""
     stack = cloud.state["events"]["occurrences"]
     if stack and stack[-1] is not None:
@@ -397,7 +398,8 @@ def _get_s3_event(cloud: LocalCloud, event_name: Any, bucket: Any, key: Any,
     moment = None
     stored = getattr(key, "last_modified", None)
     if name.startswith("ObjectCreated") and isinstance(stored, dt.datetime):
-        moment = stored if stored.tzinfo else stored.replace(tzinfo=dt.timezone.utc)  # moto: naive UTC
+        # moto keeps LastModified as naive UTC
+        moment = stored if stored.tzinfo else stored.replace(tzinfo=dt.timezone.utc)
     return {"Records": [build_record(
         event_name=name, occurrence=_occurrence(cloud, bucket, moment), region=bucket.region_name,
         bucket_name=bucket.name, bucket_arn=bucket.arn, owner=owner_id(bucket.account_id),
