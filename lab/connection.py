@@ -11,6 +11,7 @@ from lab.names import Names, names_for
 BACKENDS = ("moto", "aws", "endpoint")
 DEFAULT_REGION = "us-east-1"
 OPT_IN_VARIABLE = "EVENTLAB_ALLOW_REAL_AWS"
+RETRY_ATTEMPTS = 10  # per call, throttling included (botocore's legacy default is 5)
 
 
 class Lab:
@@ -53,7 +54,13 @@ class Lab:
         if service not in self._clients:
             from lab.checks import guard_blanks
 
-            kwargs: dict[str, Any] = {"region_name": self.region}
+            from botocore.config import Config
+
+            # Throttling (FilterLogEvents allows a few requests per second per account, many
+            # list calls too) is retried with the standard mode's capped exponential backoff and
+            # jitter, up to 10 attempts (AWS SDKs and Tools Reference Guide, "Retry behavior").
+            kwargs: dict[str, Any] = {"region_name": self.region, "config": Config(
+                retries={"mode": "standard", "max_attempts": RETRY_ATTEMPTS})}
             if self.endpoint_url:
                 kwargs["endpoint_url"] = self.endpoint_url
             self._clients[service] = guard_blanks(self._session.client(service, **kwargs))
@@ -131,7 +138,8 @@ def connect(backend: str | None = None, *, region: str | None = None,
         region: the AWS region; default ``EVENTLAB_REGION``, then (aws and endpoint backends)
             the usual AWS configuration, then us-east-1.
         quiet: do not print which account and region the aws backend uses.
-        **names: override resource names, e.g. ``table="MyEvents"``.
+        **names: override resource names, e.g. ``table="MyEvents"``; ``prefix="alice-"``
+            (default ``EVENTLAB_PREFIX``) begins every name the lab chooses itself.
 
     Raises:
         RealAwsNotAllowed: the aws backend without ``EVENTLAB_ALLOW_REAL_AWS=1``.
@@ -140,9 +148,12 @@ def connect(backend: str | None = None, *, region: str | None = None,
     import boto3
 
     kind, endpoint_url = _choose_backend(backend)
-    region = region or os.environ.get("EVENTLAB_REGION")
+    # EVENTLAB_REGION first; then AWS_REGION, which other AWS SDKs and the Lambda runtime read,
+    # while botocore reads only AWS_DEFAULT_REGION: a learner who set AWS_REGION alone means it.
+    region = region or os.environ.get("EVENTLAB_REGION") or _aws_region(kind)
     _install_friendly_errors()
     _check_email(names.get("email") or os.environ.get("EVENTLAB_EMAIL"))
+    _check_prefix(names.get("prefix") or os.environ.get("EVENTLAB_PREFIX", "").strip())
     _check_region(region)
     if kind == "moto":
         from lab import mock
@@ -168,6 +179,14 @@ def connect(backend: str | None = None, *, region: str | None = None,
             f"To opt in, set {OPT_IN_VARIABLE}=1 (and EVENTLAB_BACKEND=aws) and connect again; "
             "to stay offline, use lab.connect() without a backend."
         )
+    from lab import mock
+
+    if mock.is_active():
+        raise ConfigurationError(
+            "The moto backend's mock already runs in this Python process (an earlier "
+            "lab.connect()) and would answer every request with fake credentials instead of "
+            "AWS: restart the kernel and call lab.connect('aws') before any lab.connect()."
+        )
     session = boto3.Session(region_name=region)
     if not session.region_name:
         session = boto3.Session(region_name=DEFAULT_REGION)
@@ -188,6 +207,22 @@ def _check_region(region: str | None) -> None:
         raise ConfigurationError(f"EVENTLAB_REGION: {problem}: set it to a region such as "
                                  "us-east-1 (or unset it), restart the kernel and run the cell "
                                  "again.")
+
+
+def _check_prefix(prefix: str) -> None:
+    """Refuse an EVENTLAB_PREFIX that a service would reject, before anything is reached."""
+    from lab.names import prefix_problem
+
+    problem = prefix_problem(prefix)
+    if problem:
+        raise ConfigurationError(problem + ".")
+
+
+def _aws_region(kind: str) -> str | None:
+    """AWS_REGION for the aws and endpoint backends (None on moto, where it is the lab's own)."""
+    if kind == "moto":
+        return None
+    return os.environ.get("AWS_REGION") or None
 
 
 def _check_email(address: str | None) -> None:

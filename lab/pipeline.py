@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab import alarms, awslambda, dynamodb, iam, logs, s3, sns
+from lab import alarms, awslambda, dynamodb, iam, logs, s3, sns, sqs
 from lab.connection import Lab
 from lab.text import say
 
@@ -124,8 +124,14 @@ def teardown(lab: Lab, *, quiet: bool = False) -> dict[str, list[str]]:
     present_alarms = alarms.delete_alarms(lab)
     for alarm in (names.activity_alarm, names.throttle_alarm):
         step(f"alarm {alarm}", alarm in present_alarms)
+    # Lesson 11's failure queue (and the reliability suite's), when there are any: the pipeline
+    # itself builds none, so a missing queue is not reported as absent.
+    for queue in sqs.lab_queues(lab):
+        step(f"queue {queue}", sqs.delete_queue(lab, queue))
     removed = s3.delete_bucket(lab)
-    step(f"bucket {names.bucket}" + (f" ({removed} object versions)" if removed else ""), removed)
+    # None: there was no bucket; 0: an empty bucket was deleted (0 == False, so say it plainly).
+    step(f"bucket {names.bucket}" + (f" ({removed} object versions)" if removed else ""),
+         removed is not None)
     step(f"function {names.function}", awslambda.delete_function(lab))
     step(f"log group {names.log_group}", logs.delete_log_group(lab))
     step(f"role {names.role}", iam.delete_role(lab))

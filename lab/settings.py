@@ -1,8 +1,8 @@
 """The lab's settings as connect() chose them, each checked with a sentence for people (lesson 00).
 
 ``settings.show(cloud)`` prints one line per setting — Python and packages, backend, region,
-account, the email address alerts go to, the bucket name — starting with ✓, or with ✗ and one
-sentence saying what is wrong and how to fix it. ``settings.review(cloud)`` returns the same as
+account, the email address alerts go to, the name prefix, the bucket name — starting with ✓, or
+with ✗ and one sentence saying what is wrong and how to fix it. ``settings.review(cloud)`` returns the same as
 data. The checks catch a learner's mistakes before a later lesson trips over them: a region
 typo, a placeholder address on real AWS, a bucket name S3 would refuse, a variable changed after
 ``connect()`` read it.
@@ -31,7 +31,7 @@ RECONNECT = "run the first cell again, so that connect() reads it"
 # Services the pipeline uses in its region (IAM is global).
 _REGIONAL_SERVICES = ("sns", "dynamodb", "lambda", "s3", "cloudwatch", "logs", "sts")
 _BUCKET_CHARACTERS = re.compile(r"^[a-z0-9.-]+$")
-_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 
 
@@ -65,7 +65,7 @@ def review(cloud: Any) -> list[Setting]:
 
     cloud = require_connection(cloud, example="settings.review(cloud)")
     return [_python(), _backend(cloud), _region(cloud), _account(cloud), _email(cloud),
-            _bucket(cloud)]
+            _prefix(cloud), _bucket(cloud)]
 
 
 def show(cloud: Any = None) -> None:
@@ -220,6 +220,27 @@ def _email(cloud: Any) -> Setting:
     return Setting("email", email, True, "alerts go to this mailbox; lesson 01 asks you to confirm")
 
 
+def _prefix(cloud: Any) -> Setting:
+    from lab.names import PREFIX_VARIABLE, prefix_problem
+
+    prefix = cloud.names.prefix
+    chosen = os.environ.get(PREFIX_VARIABLE, "").strip()
+    for value in (chosen, prefix):
+        problem = prefix_problem(value)
+        if problem:
+            return Setting("prefix", prefix or "(none)", False, problem + ".")
+    if chosen and chosen != prefix:
+        return Setting("prefix", prefix or "(none)", False,
+                       f"{PREFIX_VARIABLE} is {chosen!r}, but this connection names its resources "
+                       f"{'with ' + repr(prefix) if prefix else 'without a prefix'}: {RECONNECT}.")
+    if prefix:
+        return Setting("prefix", prefix, True,
+                       f"every resource name begins with it ({cloud.names.table}, …); teardown "
+                       "and the inventory touch only these")
+    return Setting("prefix", "(none)", True,
+                   f"the lab's own names (classes sharing an account set {PREFIX_VARIABLE})")
+
+
 def bucket_name_problem(name: str) -> str | None:
     """What breaks S3's bucket naming rules in ``name`` (None when it follows them)."""
     if not 3 <= len(name) <= 63:
@@ -236,7 +257,7 @@ def bucket_name_problem(name: str) -> str | None:
         pass
     else:
         return "it may not look like an IP address"
-    for prefix in _RESERVED_PREFIXES:
+    for prefix in RESERVED_BUCKET_PREFIXES:
         if name.startswith(prefix):
             return f"S3 reserves names that begin with {prefix}"
     for suffix in _RESERVED_SUFFIXES:
@@ -259,7 +280,7 @@ def _bucket(cloud: Any) -> Setting:
         return Setting("bucket", name, False,
                        f"EVENTLAB_BUCKET is {chosen!r}, but this connection uses {name}: "
                        f"{RECONNECT}.")
-    if name == bucket_name_for(cloud.account_id, cloud.region):
+    if name == cloud.names.prefix + bucket_name_for(cloud.account_id, cloud.region):
         return Setting("bucket", name, True, "yours alone, and stable across restarts")
     return Setting("bucket", name, True,
                    "your choice (EVENTLAB_BUCKET); names are global, lesson 05 says if it is taken")

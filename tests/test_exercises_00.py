@@ -175,6 +175,7 @@ def test_settings_show_one_line_each_on_the_default_backend(cloud, capsys):
         "✓ region   us-east-1: every regional resource of the lab is created here",
         "✓ account  123456789012: GetCallerIdentity answers; moto's fixed test account",
         "✓ email    learner@example.com: alerts go to the local cloud's inbox, cloud.inbox()",
+        "✓ prefix   (none): the lab's own names (classes sharing an account set EVENTLAB_PREFIX)",
         "✓ bucket   event-driven-lab-123456789012-us-east-1: yours alone, and stable across "
         "restarts",
     ]
