@@ -125,15 +125,39 @@ def invocations(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return runs
 
 
-def newest_invocation(lab: Lab, *, containing: str | None = None, name: str | None = None,
-                      streams: int = 5, timeout: float | None = None) -> dict[str, Any]:
-    """The newest complete invocation in the newest log streams; waits (bounded) for it.
+def recent_events(lab: Lab, name: str | None = None, *, minutes: int = 60) -> list[dict[str, Any]]:
+    """Events of the last ``minutes`` in every stream of the group, oldest first (as log_events).
 
-    Reads the ``streams`` newest streams of the log group (one stream per warm environment, so
-    the newest run is in one of them), like the Console's *newest log stream*. With
-    ``containing``, only an invocation with a line holding that text counts (e.g. the key just
-    uploaded). Log events arrive a few seconds after the run on AWS: this waits up to
-    ``timeout`` seconds (default 60 on AWS, 5 on the local cloud, where they are written at once).
+    One ``FilterLogEvents`` search over the whole group rather than the newest streams: on AWS a
+    stream's last event time, which orders ``DescribeLogStreams``, is only eventually consistent
+    (it can lag by up to an hour), so the stream a run just wrote to may not be listed first.
+    """
+    import datetime as dt
+
+    from lab import charts
+
+    name = name or lab.names.log_group
+    if get_log_group(lab, name) is None:
+        return []
+    start = charts.now(lab) - dt.timedelta(minutes=minutes)
+    events = []
+    with friendly(f"read log group {name}"):
+        paginator = lab.client("logs").get_paginator("filter_log_events")
+        for page in paginator.paginate(logGroupName=name, startTime=int(start.timestamp() * 1000)):
+            events.extend({"timestamp": e["timestamp"], "message": e["message"].rstrip("\n"),
+                           "stream": e["logStreamName"]} for e in page["events"])
+    return sorted(events, key=lambda e: (e["timestamp"], e["stream"]))
+
+
+def newest_invocation(lab: Lab, *, containing: str | None = None, name: str | None = None,
+                      minutes: int = 60, timeout: float | None = None) -> dict[str, Any]:
+    """The newest complete invocation in the log group; waits (bounded) for it (lesson 07).
+
+    What the Console's *newest log stream* shows, read with :func:`recent_events` (the last
+    ``minutes`` of every stream). With ``containing``, only an invocation with a line holding that
+    text counts (e.g. the key just uploaded). Log events arrive a few seconds after the run on
+    AWS: this waits up to ``timeout`` seconds (default 60 on AWS, 5 on the local cloud, where they
+    are written at once).
 
     Returns:
         The invocation as :func:`invocations` describes it.
@@ -152,7 +176,7 @@ def newest_invocation(lab: Lab, *, containing: str | None = None, name: str | No
     seen: dict[str, int] = {"events": 0}
 
     def found() -> dict[str, Any] | None:
-        events = log_events(lab, name, streams=streams)
+        events = recent_events(lab, name, minutes=minutes)
         seen["events"] = len(events)
         runs = [run for run in invocations(events) if run["complete"] and (
             containing is None or any(containing in line for line in run["lines"]))]
@@ -171,15 +195,13 @@ def newest_invocation(lab: Lab, *, containing: str | None = None, name: str | No
                       "file (or wait a few seconds), then run this cell again.") from None
 
 
-def cold_starts(lab: Lab, *, since: Any = None, name: str | None = None,
-                streams: int = 50) -> list[Any]:
-    """When each cold start began (UTC datetimes, oldest first), read from the REPORT lines.
+def cold_starts(lab: Lab, *, minutes: int = 60, name: str | None = None) -> list[Any]:
+    """When each cold start of the last ``minutes`` began (UTC datetimes, oldest first).
 
-    ``since`` (a timezone-aware datetime) leaves out older runs.
+    Read from the REPORT lines (a cold start's names an Init Duration), lesson 08.
     """
     import datetime as dt
 
-    runs = invocations(log_events(lab, name, streams=streams))
-    times = [dt.datetime.fromtimestamp(run["timestamp"] / 1000, dt.timezone.utc)
-             for run in runs if run["cold"]]
-    return [moment for moment in times if since is None or moment >= since]
+    runs = invocations(recent_events(lab, name, minutes=minutes))
+    return [dt.datetime.fromtimestamp(run["timestamp"] / 1000, dt.timezone.utc)
+            for run in runs if run["cold"]]

@@ -11,6 +11,7 @@ from lab.connection import Lab
 
 ALARM_SUBJECT = 'ALARM: "{name}"'
 OK_SUBJECT = 'OK: "{name}"'
+LOG_WINDOW_MINUTES = 180  # check 2 reads the runs of the last three hours
 FAILED_RUN = ("[ERROR]", "errorMessage", "\tStatus: timeout", "Task timed out")
 
 
@@ -42,7 +43,7 @@ def _item_stored(cloud: Any, key: Any) -> str:
 
 def _invocations(cloud: Lab) -> list[dict[str, Any]]:
     """Each logged invocation: request id and its lines, START to REPORT, oldest first."""
-    return logs.invocations(logs.log_events(cloud, streams=50))
+    return logs.invocations(logs.recent_events(cloud, minutes=LOG_WINDOW_MINUTES))
 
 
 def _logs_show_success(cloud: Any, key: Any) -> str:
