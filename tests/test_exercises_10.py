@@ -67,3 +67,16 @@ def test_the_ttl_check_wants_expired_items_gone_and_removed_by_the_service(cloud
 def test_checks_need_the_connection():
     assert "pass the connection made by connect()" in ex.throttled.evaluate("cloud").message
     assert "pass the connection made by connect()" in ex.ttl_expired.evaluate(None).message
+
+
+def test_a_second_burst_throttles_again_after_the_capacity_was_restored(cloud):
+    """Running section 1 again: lowering the capacity again restarts the table's burst balance."""
+    for _ in range(2):
+        verify.pass_time(cloud, seconds=61 - charts.now(cloud).second)
+        dynamodb.set_write_capacity(cloud, 1)
+        cloud.client("cloudwatch").set_alarm_state(AlarmName=cloud.names.throttle_alarm,
+                                                   StateValue="OK", StateReason="test")
+        for n in range(12):
+            s3.upload(cloud, f"failure-modes/again-{n:02d}.txt", "x\n")
+        assert verify.wait_for_alarm(cloud, cloud.names.throttle_alarm, "ALARM", timeout=300)
+        dynamodb.set_write_capacity(cloud, dynamodb.DEFAULT_CAPACITY)

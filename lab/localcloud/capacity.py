@@ -147,6 +147,7 @@ class Bucket:
     wcu: float
     tokens: float
     stamp: float
+    throughput: Any = None  # the table's throughput setting it was made for (UpdateTable replaces it)
 
     def refill(self, now: float) -> None:
         """Add the units earned since the last look, up to the burst capacity."""
@@ -165,8 +166,10 @@ def bucket(cloud: LocalCloud, table: Any) -> Bucket | None:
     now = cloud.clock.time()
     buckets = cloud.state["capacity"]["buckets"]
     current = buckets.get(table.table_arn)
-    if current is None or current.table is not table or current.wcu != wcu:
-        current = Bucket(table=table, wcu=wcu, tokens=wcu * INITIAL_BURST_SECONDS, stamp=now)
+    if (current is None or current.table is not table or current.wcu != wcu
+            or current.throughput is not table.throughput):  # any UpdateTable since: start again
+        current = Bucket(table=table, wcu=wcu, tokens=wcu * INITIAL_BURST_SECONDS, stamp=now,
+                         throughput=table.throughput)
         buckets[table.table_arn] = current
     else:
         current.refill(now)
