@@ -23,6 +23,22 @@ def test_every_behaviour_declares_hook_points():
     assert by_behaviour == set(localcloud.BEHAVIOURS)
 
 
+def test_the_points_that_put_moto_on_the_local_clock_and_aws_rules_are_declared():
+    # Issue 12: every time moto stamps itself follows the one clock; S3 answers with its own
+    # request ids; a stream mapping polls after a request; a metric query matches dimensions
+    # exactly. Each is a hook point resolved (and patched) by the tests below.
+    declared = set(_all_hook_points())
+    for owner, point in [
+        ("clock", "moto.s3.models:utcnow"), ("clock", "moto.logs.models:utcnow"),
+        ("clock", "moto.sns.models:iso_8601_datetime_with_milliseconds"),
+        ("events", "moto.s3.responses:S3Response.key_response"),
+        ("events", "moto.s3.responses:S3Response.bucket_response"),
+        ("runtime", "moto.dynamodb.responses:DynamoHandler.call_action"),
+        ("metrics", "moto.cloudwatch.models:CloudWatchBackend.get_metric_statistics"),
+    ]:
+        assert (owner, point) in declared, point
+
+
 @pytest.mark.parametrize("behaviour,point", _all_hook_points(), ids=lambda v: str(v))
 def test_hook_point_exists_in_this_moto(behaviour, point):
     owner, attribute, value = hooks.resolve(point)
