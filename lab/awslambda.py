@@ -7,12 +7,12 @@ import hashlib
 import io
 import json
 import re
-import time
 import zipfile
 from pathlib import Path
 from typing import Any
 
-from lab.aws import error_code, error_message, friendly, get_or_none, missing
+from lab.aws import (error_code, error_message, friendly, get_or_none, missing, retrying,
+                     wait_until)
 from lab.connection import Lab
 from lab.errors import AwsError
 
@@ -65,20 +65,31 @@ def require_function(lab: Lab) -> dict[str, Any]:
     return function
 
 
-def _retry_role_propagation(call: Any, *, attempts: int = 10, delay: float = 3.0) -> Any:
-    """Retry a call while IAM's eventual consistency says the new role cannot be assumed yet."""
-    from botocore.exceptions import ClientError
+# How long the lab retries while IAM says a new role cannot be assumed yet. AWS: IAM is eventually
+# consistent (IAM User Guide, "Changes that I make are not always immediately visible"); a role
+# created moments ago has been seen to take a minute or two before Lambda may assume it.
+ROLE_PROPAGATION_TIMEOUT = 120.0
+# How long the lab waits for Pending → Active and InProgress → Successful (Lambda Developer Guide,
+# "Lambda function states"; boto3's function_active_v2 waiter allows 300 s).
+READY_TIMEOUT = 300.0
 
-    for attempt in range(attempts):
-        try:
-            return call()
-        except ClientError as error:
-            propagating = (error_code(error) == "InvalidParameterValueException"
-                           and "cannot be assumed" in error_message(error))
-            if not propagating or attempt == attempts - 1:
-                raise
-            time.sleep(delay)
-    raise AssertionError("unreachable")
+
+def _role_not_assumable_yet(error: BaseException) -> bool:
+    return (error_code(error) == "InvalidParameterValueException"
+            and "cannot be assumed" in error_message(error))
+
+
+def _update_in_progress(error: BaseException) -> bool:
+    """Lambda's ResourceConflictException for a function still Pending or being updated."""
+    return (error_code(error) == "ResourceConflictException"
+            and ("update is in progress" in error_message(error)
+                 or "currently in the following state: Pending" in error_message(error)))
+
+
+def _retry_role_propagation(call: Any, *, timeout: float = ROLE_PROPAGATION_TIMEOUT) -> Any:
+    """Retry a call while IAM's eventual consistency says the new role cannot be assumed yet."""
+    return retrying(call, retry_if=_role_not_assumable_yet, timeout=timeout, interval=5.0,
+                    what="IAM to let Lambda assume the role")
 
 
 def create_function(lab: Lab, role_arn: str, package: bytes | None = None) -> dict[str, Any]:
@@ -94,21 +105,45 @@ def create_function(lab: Lab, role_arn: str, package: bytes | None = None) -> di
         ))
 
 
-def wait_until_ready(lab: Lab, name: str | None = None) -> None:
-    """Wait until the function is Active and its last update Successful (boto3's waiters)."""
+def wait_until_ready(lab: Lab, name: str | None = None, *,
+                     timeout: float = READY_TIMEOUT) -> dict[str, Any]:
+    """Wait until the function is Active and its last update Successful; return its configuration.
+
+    What boto3's function_active_v2 and function_updated_v2 waiters check, polled through the
+    lab's one wait helper (on the moto backend the local clock moves instead of real time).
+    Raises AwsError when Lambda says the function or its update Failed.
+    """
     name = name or lab.names.function
-    client = lab.client("lambda")
-    with friendly(f"wait for Lambda function {name}"):
-        client.get_waiter("function_active_v2").wait(FunctionName=name,
-                                                     WaiterConfig={"Delay": 2, "MaxAttempts": 60})
-        client.get_waiter("function_updated_v2").wait(FunctionName=name,
-                                                      WaiterConfig={"Delay": 2, "MaxAttempts": 60})
+
+    def ready() -> dict[str, Any] | None:
+        function = get_function(lab, name)
+        if function is None:
+            raise missing("Lambda function", name, "function")
+        if function.get("State") == "Failed" or function.get("LastUpdateStatus") == "Failed":
+            reason = function.get("StateReason") or function.get("LastUpdateStatusReason") or ""
+            raise AwsError(f"Lambda could not set up function {name}: {reason}",
+                           code="Failed")
+        done = (function.get("State", "Active") == "Active"
+                and function.get("LastUpdateStatus", "Successful") == "Successful")
+        return function if done else None
+
+    return wait_until(ready, what=f"Lambda function {name} to be Active", timeout=timeout,
+                      interval=2.0)
+
+
+def _update(lab: Lab, call: Any, action: str) -> Any:
+    """An update of the function, retried while Lambda says another one is still in progress."""
+    with friendly(action):
+        return retrying(call, retry_if=_update_in_progress, timeout=READY_TIMEOUT, interval=2.0,
+                        what=f"the previous update of {lab.names.function} to finish")
 
 
 def ensure_function(lab: Lab, role_arn: str | None = None, *, quiet: bool = False) -> str:
     """Get or create the function; update its code/settings when they changed; wait; return its ARN.
 
-    Prints one ✓ line: created, already exists, or updated (with what changed).
+    Waits until the function is Active with its last update Successful before and after every
+    update (Lambda refuses an update while another is in progress), so the function is ready to
+    invoke when this returns. Prints one ✓ line: created, already exists, or updated.
     """
     from lab import iam
 
@@ -122,11 +157,12 @@ def ensure_function(lab: Lab, role_arn: str | None = None, *, quiet: bool = Fals
         if not quiet:
             print(f"✓ Created function {name}")
         return function["FunctionArn"]
+    function = wait_until_ready(lab, name)  # still Pending, or another update in progress
     changes = []
     client = lab.client("lambda")
     if function["CodeSha256"] != code_sha256(package):
-        with friendly(f"update the code of {name}"):
-            client.update_function_code(FunctionName=name, ZipFile=package)
+        _update(lab, lambda: client.update_function_code(FunctionName=name, ZipFile=package),
+                f"update the code of {name}")
         wait_until_ready(lab, name)
         changes.append("code")
     settings = {"Role": role_arn, "Handler": HANDLER, "Runtime": RUNTIME,
@@ -136,9 +172,8 @@ def ensure_function(lab: Lab, role_arn: str | None = None, *, quiet: bool = Fals
     if current_env != environment(lab):
         drift["Environment"] = {"Variables": environment(lab)}
     if drift:
-        with friendly(f"update the configuration of {name}"):
-            _retry_role_propagation(lambda: client.update_function_configuration(
-                FunctionName=name, **drift))
+        _update(lab, lambda: _retry_role_propagation(lambda: client.update_function_configuration(
+            FunctionName=name, **drift)), f"update the configuration of {name}")
         wait_until_ready(lab, name)
         changes.append("settings")
     if not quiet:
@@ -152,24 +187,34 @@ def ensure_function(lab: Lab, role_arn: str | None = None, *, quiet: bool = Fals
 def invoke(lab: Lab, event: dict[str, Any], *, name: str | None = None) -> dict[str, Any]:
     """Invoke the function synchronously; returns status, request id, result, error and log tail.
 
-    The request id is the invocation's own (read from the REPORT line of the log tail that
-    ``LogType="Tail"`` returns), the one its START/END/REPORT lines carry.
+    Waits first until the function is Active (Lambda refuses to invoke a Pending function). The
+    request id is the invocation's own (read from the REPORT line of the log tail that
+    ``LogType="Tail"`` returns), the one its START/END/REPORT lines carry. A reply that is not
+    JSON raises AwsError with one sentence (an endpoint without a Lambda runner answers so).
     """
     name = name or lab.names.function
-    if get_function(lab, name) is None:
-        raise missing("Lambda function", name, "function")
-    with friendly(f"invoke {name}"):
-        response = lab.client("lambda").invoke(
-            FunctionName=name, InvocationType="RequestResponse", LogType="Tail",
-            Payload=json.dumps(event).encode())
-    payload = response["Payload"].read().decode() or "null"
+    wait_until_ready(lab, name)
+    response = _update(lab, lambda: lab.client("lambda").invoke(
+        FunctionName=name, InvocationType="RequestResponse", LogType="Tail",
+        Payload=json.dumps(event).encode()), f"invoke {name}")
+    payload = response["Payload"].read().decode("utf-8", "replace") or "null"
     tail = base64.b64decode(response.get("LogResult", "")).decode("utf-8", "replace")
     found = re.search(r"REPORT RequestId: (\S+)", tail)
+    try:
+        result = json.loads(payload)
+    except ValueError:
+        shown = " ".join(payload.split())
+        shown = shown if len(shown) <= 80 else shown[:77] + "…"
+        raise AwsError(
+            f"{name} answered with a reply that is not JSON ({shown!r}), status "
+            f"{response['StatusCode']}: the backend did not run the function's handler, which "
+            "returns JSON; check that it runs Lambda functions (see the README's Backends).",
+            code="NotJson") from None
     return {
         "StatusCode": response["StatusCode"],
         "RequestId": found.group(1) if found else response["ResponseMetadata"]["RequestId"],
         "FunctionError": response.get("FunctionError"),
-        "Result": json.loads(payload),
+        "Result": result,
         "LogTail": tail.splitlines(),
     }
 
@@ -211,7 +256,7 @@ def sample_event(lab: Lab, key: str = SAMPLE_KEY) -> dict[str, Any]:
             "s3SchemaVersion": "1.0",
             "configurationId": "testConfigRule",
             "bucket": {"name": bucket, "ownerIdentity": {"principalId": "EXAMPLE"},
-                       "arn": f"arn:aws:s3:::{bucket}"},
+                       "arn": f"arn:{lab.partition}:s3:::{bucket}"},
             "object": {"key": key, "size": 1024, "eTag": "0123456789abcdef0123456789abcdef",
                        "sequencer": "0A1B2C3D4E5F678901"},
         },

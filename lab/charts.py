@@ -397,6 +397,8 @@ def inventory(cloud: Lab) -> pd.DataFrame:
     """How many of the lab's resources each service still lists, through paginated API calls."""
     import pandas as pd
 
+    from lab import sqs
+
     names = cloud.names
     topic_suffix = f":{names.topic}"
     rows = [
@@ -424,6 +426,7 @@ def inventory(cloud: Lab) -> pd.DataFrame:
             lambda s: s["TopicArn"].endswith(topic_suffix))),
         ("SNS", "topic", "ListTopics", _count_pages(
             cloud, "sns", "list_topics", "Topics", lambda t: t["TopicArn"].endswith(topic_suffix))),
+        ("SQS", "queues", "ListQueues", len(sqs.lab_queues(cloud))),
     ]
     return pd.DataFrame(rows, columns=INVENTORY_COLUMNS).sort_values(
         ["service", "resource"], ignore_index=True)

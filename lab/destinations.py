@@ -9,12 +9,11 @@ exactly that queue; ``PutFunctionEventInvokeConfig`` names the queue's ARN.
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 from urllib.parse import unquote_plus
 
 from lab import iam, sqs
-from lab.aws import error_code, error_message, friendly, get_or_none
+from lab.aws import error_code, error_message, friendly, get_or_none, retrying
 from lab.connection import Lab
 
 RETRY_ATTEMPTS = 2  # Lambda's default: the first attempt and two retries
@@ -85,21 +84,16 @@ def on_failure_target(config: dict[str, Any] | None) -> str | None:
     return destination.get("Destination") or None
 
 
-def _retry_policy_propagation(call: Any, *, attempts: int = 10, delay: float = 3.0) -> Any:
-    """Retry while Lambda says the role may not send to the queue yet (IAM spreads a new policy
-    within seconds)."""
-    from botocore.exceptions import ClientError
+def _policy_not_spread(error: BaseException) -> bool:
+    return (error_code(error) == "InvalidParameterValueException"
+            and "permission" in error_message(error))
 
-    for attempt in range(attempts):
-        try:
-            return call()
-        except ClientError as error:
-            spreading = (error_code(error) == "InvalidParameterValueException"
-                         and "permission" in error_message(error))
-            if not spreading or attempt == attempts - 1:
-                raise
-            time.sleep(delay)
-    raise AssertionError("unreachable")
+
+def _retry_policy_propagation(call: Any, *, timeout: float = 120.0) -> Any:
+    """Retry while Lambda says the role may not send to the queue yet (IAM spreads a new policy
+    within seconds, sometimes a minute or two), through the lab's one wait helper."""
+    return retrying(call, retry_if=_policy_not_spread, timeout=timeout, interval=3.0,
+                    what="IAM to spread the role's permission to send to the queue")
 
 
 def ensure_on_failure(lab: Lab, *, quiet: bool = False) -> str:
@@ -160,6 +154,9 @@ def failure_record(lab: Lab, *, key: str | None = None,
     advice = (f"Lambda sends a record{where} only after the third failed attempt: "
               + ("let time pass (verify.pass_time) and run this cell again." if lab.is_local else
                  "wait a minute and run this cell again."))
+    from lab.endpoint import require_functions_run
+
+    require_functions_run(lab, f"a failure record in {queue_name(lab)}")
     message = sqs.wait_for_message(lab, queue_name(lab), timeout=timeout, match=wanted, advice=advice)
     return _parsed(message) if message else None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab.aws import friendly, get_or_none, missing, report
+from lab.aws import friendly, get_or_none, missing, report, wait_until
 from lab.connection import Lab
 from lab.errors import LabError
 
@@ -46,11 +46,11 @@ def create_table(lab: Lab, name: str | None = None, *, read_capacity: int = DEFA
 
 
 def wait_for_table(lab: Lab, name: str | None = None) -> None:
-    """Wait until the table is ACTIVE (boto3's own waiter)."""
+    """Wait until the table is ACTIVE (what boto3's table_exists waiter checks, polled through
+    lab.aws.wait_until: free on the local cloud)."""
     name = name or lab.names.table
-    with friendly(f"wait for table {name}"):
-        lab.client("dynamodb").get_waiter("table_exists").wait(
-            TableName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 60})
+    wait_until(lambda: (get_table(lab, name) or {}).get("TableStatus") == "ACTIVE",
+               what=f"table {name} to be ACTIVE", timeout=120, interval=2)
 
 
 def get_ttl(lab: Lab, name: str | None = None) -> dict[str, Any]:
@@ -189,8 +189,8 @@ def delete_table(lab: Lab, name: str | None = None) -> bool:
     client = lab.client("dynamodb")
     with friendly(f"delete table {name}"):
         client.delete_table(TableName=name)
-        client.get_waiter("table_not_exists").wait(
-            TableName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 60})
+    wait_until(lambda: get_table(lab, name) is None, what=f"table {name} to be deleted",
+               timeout=120, interval=2)
     return True
 
 

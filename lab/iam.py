@@ -16,12 +16,36 @@ TRUST_POLICY = {
         "Action": "sts:AssumeRole",
     }],
 }
-# The three AWS managed policies the seed attached in the Console.
-SEED_POLICIES = (
-    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
-    "arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess",
-    "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+# The three AWS managed policies the seed attached in the Console: path and name after "policy/".
+SEED_POLICY_NAMES = (
+    "service-role/AWSLambdaBasicExecutionRole",
+    "AmazonDynamoDBFullAccess",
+    "AmazonS3ReadOnlyAccess",
 )
+# Their ARNs in the aws partition (the seed's). In China and GovCloud regions the partition
+# differs (arn:aws-cn:…, arn:aws-us-gov:…): use seed_policies(lab).
+SEED_POLICIES = tuple(f"arn:aws:iam::aws:policy/{name}" for name in SEED_POLICY_NAMES)
+# How long a new role (or a policy just attached) is given to spread through IAM before the lab
+# relies on it. AWS: IAM User Guide, "Changes that I make are not always immediately visible".
+PROPAGATION_SECONDS = 10.0
+
+
+def seed_policies(lab: Lab) -> tuple[str, ...]:
+    """The ARNs of the seed's three managed policies in the lab's partition (aws, aws-cn, …)."""
+    return tuple(f"arn:{lab.partition}:iam::aws:policy/{name}" for name in SEED_POLICY_NAMES)
+
+
+def settle(lab: Lab) -> None:
+    """Give IAM time to spread a role or policy change (lab.aws.pause: free on the local cloud).
+
+    Not on an endpoint: LocalStack and a moto server apply IAM changes at once, and a learner
+    there would wait 10 s of real time for nothing at every change.
+    """
+    from lab.aws import pause
+
+    if lab.backend == "endpoint":
+        return
+    pause(PROPAGATION_SECONDS)
 
 
 def least_privilege_policy(lab: Lab) -> dict[str, Any]:
@@ -34,7 +58,7 @@ def least_privilege_policy(lab: Lab) -> dict[str, Any]:
             {"Sid": "WriteEventItems", "Effect": "Allow", "Action": ["dynamodb:PutItem"],
              "Resource": lab.arn("dynamodb", f"table/{names.table}")},
             {"Sid": "ReadUploadedObjects", "Effect": "Allow", "Action": ["s3:GetObject"],
-             "Resource": f"arn:aws:s3:::{names.bucket}/*"},
+             "Resource": f"arn:{lab.partition}:s3:::{names.bucket}/*"},
             {"Sid": "CreateLogGroup", "Effect": "Allow", "Action": ["logs:CreateLogGroup"],
              "Resource": log_group_arn},
             {"Sid": "WriteLogs", "Effect": "Allow",
@@ -81,6 +105,7 @@ def ensure_trusted_role(lab: Lab, name: str | None = None, *, quiet: bool = Fals
     created = role is None
     if created:
         role = create_role(lab, name)
+        settle(lab)
     report(created, "role", name, quiet=quiet)
     return role["Arn"]
 
@@ -93,10 +118,12 @@ def attach_seed_policies(lab: Lab, name: str | None = None, *, quiet: bool = Fal
     name = name or lab.names.role
     ensure_trusted_role(lab, name, quiet=True)
     attached = set(attached_policies(lab, name))
-    added = [arn for arn in SEED_POLICIES if arn not in attached]
+    added = [arn for arn in seed_policies(lab) if arn not in attached]
     with friendly(f"attach the seed's policies to IAM role {name}"):
         for arn in added:
             lab.client("iam").attach_role_policy(RoleName=name, PolicyArn=arn)
+    if added:
+        settle(lab)
     if not quiet:
         if len(added) == len(SEED_POLICIES):
             print(f"✓ Attached the seed's {len(added)} managed policies to role {name}")
@@ -147,18 +174,23 @@ def ensure_role(lab: Lab, name: str | None = None, *, least_privilege: bool = Fa
         role = create_role(lab, name)
     iam = lab.client("iam")
     attached = set(attached_policies(lab, name))
+    changed = created
     with friendly(f"set the permissions of IAM role {name}"):
         if least_privilege:
             iam.put_role_policy(RoleName=name, PolicyName=lab.names.least_privilege_policy,
                                 PolicyDocument=json.dumps(least_privilege_policy(lab)))
-            for arn in sorted(attached & set(SEED_POLICIES)):
+            changed = True
+            for arn in sorted(attached & set(seed_policies(lab))):
                 iam.detach_role_policy(RoleName=name, PolicyArn=arn)
         else:
-            for arn in SEED_POLICIES:
+            for arn in seed_policies(lab):
                 if arn not in attached:
                     iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+                    changed = True
             if lab.names.least_privilege_policy in inline_policies(lab, name):
                 iam.delete_role_policy(RoleName=name, PolicyName=lab.names.least_privilege_policy)
+    if changed:
+        settle(lab)  # Lambda may not assume a role IAM has not spread yet
     report(created, "role", name, quiet=quiet)
     return role["Arn"]
 
@@ -195,7 +227,7 @@ def policy_document(lab: Lab, arn: str) -> dict[str, Any]:
 
 def seed_documents(lab: Lab) -> dict[str, dict[str, Any]]:
     """The documents of the seed's three managed policies, keyed by policy name."""
-    return {policy_name(arn): policy_document(lab, arn) for arn in SEED_POLICIES}
+    return {policy_name(arn): policy_document(lab, arn) for arn in seed_policies(lab)}
 
 
 def allows(documents: Any, action: str, resource: str) -> bool:
@@ -232,14 +264,14 @@ def sample_requests(lab: Lab) -> list[dict[str, str]]:
         ("logs:CreateLogGroup", log_group, "its log group", "yes"),
         ("logs:CreateLogStream", log_stream, "a log stream in its group", "yes"),
         ("logs:PutLogEvents", log_stream, "a log stream in its group", "yes"),
-        ("s3:GetObject", f"arn:aws:s3:::{names.bucket}/uploads/hello.txt",
+        ("s3:GetObject", f"arn:{lab.partition}:s3:::{names.bucket}/uploads/hello.txt",
          "a file in the lab's bucket", "no"),
         ("dynamodb:Scan", table, f"table {names.table}", "no"),
         ("dynamodb:DeleteTable", table, f"table {names.table}", "no"),
         ("dynamodb:PutItem", lab.arn("dynamodb", "table/Payments"), "another table", "no"),
-        ("s3:GetObject", "arn:aws:s3:::payroll-exports/2025/salaries.csv",
+        ("s3:GetObject", f"arn:{lab.partition}:s3:::payroll-exports/2025/salaries.csv",
          "a file in another bucket", "no"),
-        ("s3:PutObject", f"arn:aws:s3:::{names.bucket}/uploads/copy.txt",
+        ("s3:PutObject", f"arn:{lab.partition}:s3:::{names.bucket}/uploads/copy.txt",
          "a file in the lab's bucket", "no"),
         ("sns:DeleteTopic", lab.arn("sns", names.topic), f"topic {names.topic}", "no"),
         ("lambda:DeleteFunction", lab.arn("lambda", f"function:{names.function}"),

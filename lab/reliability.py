@@ -272,7 +272,7 @@ def good_record(lab: Lab, key: str, serial: int) -> dict[str, Any]:
                   "sequencer": f"{serial + (1 << 60):018X}"}
     return events.build_record(
         event_name="ObjectCreated:Put", occurrence=occurrence, region=lab.region, bucket_name=bucket,
-        bucket_arn=f"arn:aws:s3:::{bucket}", owner=events.owner_id(lab.account_id),
+        bucket_arn=s3.bucket_arn(lab), owner=events.owner_id(lab.account_id),
         configuration_id=s3.TRIGGER_ID, key=key, size=serial, etag=f"{serial:032x}")
 
 
@@ -344,7 +344,7 @@ def function_variant(lab: Lab, *, faults: bool = False, timeout: int | None = No
     """
     client = lab.client("lambda")
     name = lab.names.function
-    awslambda.require_function(lab)
+    awslambda.wait_until_ready(lab)  # Lambda refuses an update while another is in progress
     try:
         if faults:
             client.update_function_code(FunctionName=name, ZipFile=fault_package())

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from lab.aws import wait_until
+from lab.aws import pause, wait_until
 from lab.connection import Lab
+from lab.endpoint import require_functions_run
 
 
 def pass_time(lab: Lab, **duration: float) -> None:
@@ -21,7 +21,7 @@ def pass_time(lab: Lab, **duration: float) -> None:
         return
     seconds = dt.timedelta(**duration).total_seconds()
     print(f"Waiting {seconds:.0f} s of real time (the local cloud would skip this)…")
-    time.sleep(seconds)
+    pause(seconds)
 
 
 def wait_for_items(lab: Lab, keys: list[str], *, timeout: float = 60.0) -> list[dict[str, Any]]:
@@ -32,6 +32,7 @@ def wait_for_items(lab: Lab, keys: list[str], *, timeout: float = 60.0) -> list[
         items = [i for i in dynamodb.scan_items(lab) if i.get("objectKey") in keys]
         return items if {i["objectKey"] for i in items} >= set(keys) else None
 
+    require_functions_run(lab, "the items of the uploaded files")
     return wait_until(found, what=f"items for {len(keys)} uploaded key(s)", timeout=timeout,
                       interval=2)
 
@@ -44,6 +45,7 @@ def wait_for_alarm(lab: Lab, name: str, state: str, *, timeout: float = 600.0) -
         alarm = alarms.get_alarm(lab, name)
         return alarm if alarm and alarm["StateValue"] == state else None
 
+    require_functions_run(lab, f"the writes that move alarm {name}")
     return wait_until(reached, what=f"alarm {name} to be {state}", timeout=timeout, interval=15)
 
 

@@ -257,13 +257,14 @@ def test_inventory_counts_the_lab_resources_until_teardown(lab_moto):
     assert empty[["service", "resource"]].values.tolist() == [
         ["CloudWatch", "alarms"], ["CloudWatch Logs", "log group"], ["DynamoDB", "table"],
         ["IAM", "role"], ["Lambda", "event source mappings"], ["Lambda", "function"],
-        ["S3", "bucket"], ["S3", "object versions"], ["SNS", "subscriptions"], ["SNS", "topic"]]
-    assert empty["count"].tolist() == [0] * 10
+        ["S3", "bucket"], ["S3", "object versions"], ["SNS", "subscriptions"], ["SNS", "topic"],
+        ["SQS", "queues"]]  # lesson 11's failure queue
+    assert empty["count"].tolist() == [0] * 11
     lab_moto.build_pipeline(quiet=True)
     s3.upload(lab_moto, "one.txt", "1")
     s3.upload(lab_moto, "one.txt", "1 again")  # the bucket is not versioned: still one version
     lab_moto.client("sns").create_topic(Name="someone-elses-topic")  # not the lab's: not counted
     built = charts.inventory(lab_moto)
-    assert built["count"].tolist() == [2, 1, 1, 1, 0, 1, 1, 1, 1, 1]
+    assert built["count"].tolist() == [2, 1, 1, 1, 0, 1, 1, 1, 1, 1, 0]
     lab_moto.teardown(quiet=True)
-    assert charts.inventory(lab_moto)["count"].tolist() == [0] * 10
+    assert charts.inventory(lab_moto)["count"].tolist() == [0] * 11

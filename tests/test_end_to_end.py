@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 from lab import alarms, dynamodb, logs, s3
+from lab.aws import wait_until
 
 AWKWARD_KEYS = [
     "hello world.txt", "a+b=c.csv", "100% sure.txt", "reports/2026/q4 summary.pdf",
@@ -46,7 +47,12 @@ def test_upload_burst_items_logs_metrics_alarm_email_ok_and_ttl(lab_moto):
         assert item["eventName"] == "ObjectCreated:Put"
 
     # Logs as AWS shows them: one START/END/REPORT per upload, Init Duration on the first only.
-    messages = [e["message"] for e in logs.log_events(cloud)]
+    def all_reported():  # log events are readable seconds after each run (AWS, and here)
+        found = [e["message"] for e in logs.log_events(cloud)]
+        done = sum(m.startswith("REPORT RequestId: ") for m in found) >= len(AWKWARD_KEYS)
+        return found if done else None
+
+    messages = wait_until(all_reported, what="every run's log lines", timeout=30)
     starts = [m for m in messages if m.startswith("START RequestId: ")]
     reports = [m for m in messages if m.startswith("REPORT RequestId: ")]
     assert len(starts) == len(reports) == len(AWKWARD_KEYS)

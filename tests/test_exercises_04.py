@@ -171,6 +171,7 @@ def test_build_function_a_role_that_does_not_exist(cloud):
 def test_build_function_a_function_with_another_role_is_named(cloud):
     other = cloud.client("iam").create_role(
         RoleName="Other-Role", AssumeRolePolicyDocument=json.dumps(iam.TRUST_POLICY))["Role"]
+    iam.settle(cloud)  # IAM spreads a new role within seconds (free on the local clock)
     outcome = _create_function(cloud, RIGHT_RUNTIME, other["Arn"], RIGHT_HANDLER)
     message = _flat(outcome.message)
     assert outcome.status == "wrong" and "it should be the ARN of lesson 03's role" in message
@@ -199,6 +200,7 @@ def test_build_function_other_settings_changed_by_the_learner(cloud):
     lambda_client = cloud.client("lambda")
     lambda_client.update_function_configuration(FunctionName=cloud.names.function, Timeout=3)
     assert "the lab uses 128 MB and 10 s" in _flat(ex.build_function.evaluate(cloud).message)
+    awslambda.wait_until_ready(cloud)  # Lambda refuses an update while the last one is InProgress
     lambda_client.update_function_configuration(
         FunctionName=cloud.names.function, Timeout=10,
         Environment={"Variables": {"TABLE_NAME": "S3ObjectEvent"}})
@@ -300,6 +302,7 @@ def test_the_lessons_billing_cell_holds_for_the_local_clouds_report_lines(with_t
     awslambda.ensure_function(cloud, quiet=True)
     for _ in range(2):
         awslambda.invoke(cloud, awslambda.sample_event(cloud))
+    logs.newest_invocation(cloud)  # log events are readable seconds after the run, as on AWS
     cold, warm = logs.invocations(logs.log_events(cloud))
     assert cold["cold"] and cold["lines"][0].startswith("INIT_START Runtime Version: python:3.12.v")
     assert not warm["cold"] and warm["lines"][0].startswith("START RequestId: ")

@@ -269,7 +269,10 @@ def _arn_mistake(arn: str, cloud: Lab) -> str:
     if len(parts) != 6:
         return ("it does not have an ARN's six parts (arn:aws:iam::<owner>:policy/…); the region "
                 "part stays empty because IAM is global, hence the '::'.")
-    _, _, service, region, owner, resource = parts
+    _, partition, service, region, owner, resource = parts
+    if partition != cloud.partition:
+        return (f"its partition is {partition!r}, but {cloud.region} is in the "
+                f"{cloud.partition!r} partition: the ARN starts arn:{cloud.partition}:iam::.")
     if service != "iam":
         return f"it names the service {service!r}, but policies belong to 'iam'."
     if region:
@@ -296,7 +299,7 @@ def _arn_mistake(arn: str, cloud: Lab) -> str:
             return f"policy names are case-sensitive, and this one is spelt {near[0]}."
         return (f"{name!r} is not one of the seed's three policies ({', '.join(_SEED_NAMES)}); "
                 "check the spelling.")
-    wanted_path = _SEED_NAMES[name][len("arn:aws:iam::aws:policy/"):-len(name)]
+    wanted_path = _SEED_NAMES[name].split(":policy/", 1)[1][:-len(name)]
     if wanted_path and not path:
         return (f"{name} has a path: like other policies made for service roles, it lives under "
                 "service-role/, between policy/ and its name.")
@@ -338,8 +341,9 @@ def _built_policies(cloud: Lab) -> str:
         raise Wrong(f"there is no role {name} yet to attach policies to: run the create_role "
                     "exercise above first.")
     attached = iam.attached_policies(cloud)
-    missing = [arn for arn in iam.SEED_POLICIES if arn not in attached]
-    extra = [arn for arn in attached if arn not in iam.SEED_POLICIES]
+    seed = iam.seed_policies(cloud)
+    missing = [arn for arn in seed if arn not in attached]
+    extra = [arn for arn in attached if arn not in seed]
     if missing:
         have = ", ".join(iam.policy_name(arn) for arn in attached) or "no managed policy"
         lack = ", ".join(iam.policy_name(arn) for arn in missing)
@@ -373,13 +377,13 @@ def _role(cloud: Any) -> str:
     _role_with_trust(cloud)
     attached = set(iam.attached_policies(cloud))
     name = cloud.names.role
-    if attached >= set(iam.SEED_POLICIES):
+    if attached >= set(iam.seed_policies(cloud)):
         return (f"{name} trusts the Lambda service and has the seed's three managed policies "
                 "(AWSLambdaBasicExecutionRole, AmazonDynamoDBFullAccess, AmazonS3ReadOnlyAccess).")
     if cloud.names.least_privilege_policy in iam.inline_policies(cloud):
         return (f"{name} trusts the Lambda service and has the least-privilege inline policy "
                 f"{cloud.names.least_privilege_policy}.")
-    missing = sorted(arn.rsplit("/", 1)[-1] for arn in set(iam.SEED_POLICIES) - attached)
+    missing = sorted(arn.rsplit("/", 1)[-1] for arn in set(iam.seed_policies(cloud)) - attached)
     raise Wrong(f"{name} lacks {', '.join(missing)}, so the function could not do its job: "
                 "attach the seed's policies with iam.ensure_role(cloud), or use "
                 "iam.ensure_role(cloud, least_privilege=True).")

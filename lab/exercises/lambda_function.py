@@ -86,7 +86,7 @@ def _role_problem(role: str, cloud: Lab) -> str:
         return (f"{role!r} is the role's name, but Role takes the role's ARN, {form} (IAM ARNs "
                 "have no region). iam.get_role(cloud) returns the role as a dict: look for its "
                 "ARN there.")
-    if re.fullmatch(r"arn:aws:iam::role/.*", role):
+    if re.fullmatch(r"arn:aws[a-z-]*:iam::role/.*", role):
         return (f"{role!r} has no account id: an IAM ARN leaves the region empty but not the "
                 f"account, {form}. The account id is cloud.account_id — or take the role's ARN "
                 "from iam.get_role(cloud).")
@@ -214,8 +214,8 @@ build_function = BuildExercise(
     solution_text=(
         "# the three blanks of the cell's create_function call:\n"
         'Runtime="python3.12",\n'
-        'Role=iam.get_role(cloud)["Arn"],   # or f"arn:aws:iam::{cloud.account_id}:role/'
-        '{cloud.names.role}"\n'
+        'Role=iam.get_role(cloud)["Arn"],   # or cloud.arn("iam", f"role/'
+        '{cloud.names.role}", region=False)\n'
         'Handler="lambda_function.lambda_handler",'),
 )
 

@@ -93,7 +93,7 @@ def _source_arn_problem(source_arn: str | None, cloud: Lab) -> str | None:
     if source_arn == bucket:
         return ("the SourceArn is the bucket's name; it must be the bucket's ARN "
                 "(arn:aws:s3:::…).")
-    if source_arn.startswith("arn:aws:lambda:"):
+    if source_arn.startswith(f"arn:{cloud.partition}:lambda:"):
         return ("the SourceArn is the function's ARN. SourceArn names the resource S3 acts for, "
                 "the bucket: pass the bucket's ARN.")
     if len(parts) == 6 and parts[2] == "s3" and parts[5] == bucket and (parts[3] or parts[4]):
@@ -320,7 +320,7 @@ build_permission = BuildExercise(
     ),
     solution_text=("# the three blanks of add_permission:\n"
                    'Principal="s3.amazonaws.com",\n'
-                   'SourceArn=f"arn:aws:s3:::{cloud.names.bucket}",\n'
+                   'SourceArn=f"arn:{cloud.partition}:s3:::{cloud.names.bucket}",\n'
                    "SourceAccount=cloud.account_id,"),
 )
 

@@ -190,7 +190,7 @@ q1 = Exercise(
         "The region, account id and topic name are cloud.region, cloud.account_id and "
         "cloud.names.topic.",
     ),
-    solution_text='answer = f"arn:aws:sns:{cloud.region}:{cloud.account_id}:{cloud.names.topic}"',
+    solution_text='answer = f"arn:{cloud.partition}:sns:{cloud.region}:{cloud.account_id}:{cloud.names.topic}"',
 )
 
 subscription = Exercise(

@@ -65,11 +65,11 @@ def _attempt_once(cloud: LocalCloud, event: _AsyncEvent) -> None:
     max_age = dt.timedelta(seconds=config.get("MaximumEventAgeInSeconds",
                                               DEFAULT_MAX_EVENT_AGE_SECONDS))
     if cloud.clock.now() - event.received > max_age:
-        _give_up(cloud, event, "EventAgeExceeded")
+        _hand_over(cloud, event, "EventAgeExceeded")
         return
     if len(state.sandboxes) >= RECURSION_LIMIT:
         _publish(cloud, function, "RecursiveInvocationsDropped", 1, "Count")
-        _give_up(cloud, event, "RecursiveInvocationsDropped")
+        _hand_over(cloud, event, "RecursiveInvocationsDropped")
         return
     outcome = _run(cloud, function, event.payload, request_id=event.request_id)
     if outcome.throttled:  # Lambda keeps throttled events queued, backing off up to 5 minutes
@@ -83,13 +83,30 @@ def _attempt_once(cloud: LocalCloud, event: _AsyncEvent) -> None:
         state.succeeded += 1
         target = config.get("DestinationConfig", {}).get("OnSuccess", {}).get("Destination")
         if target:
-            _send(cloud, target, json.dumps(_destination_record(cloud, event, "Success")))
+            record = json.dumps(_destination_record(cloud, event, "Success"))
+            _later(cloud, lambda: _send(cloud, target, record))
         return
     if event.attempts <= int(config.get("MaximumRetryAttempts", DEFAULT_RETRY_ATTEMPTS)):
         delay = RETRY_DELAYS[min(event.attempts, len(RETRY_DELAYS)) - 1]
         cloud.clock.call_later(delay, lambda: _attempt(cloud, event))
         return
-    _give_up(cloud, event, "RetriesExhausted")
+    _hand_over(cloud, event, "RetriesExhausted")
+
+
+def _later(cloud: LocalCloud, task: Any) -> None:
+    """Run ``task`` after Lambda's delivery delay on the clock (``consistency``), else now."""
+    consistency = cloud.state.get("consistency")
+    if consistency is None:
+        task()
+        return
+    from lab.localcloud.consistency import DESTINATION_DELIVERY
+
+    consistency.later(DESTINATION_DELIVERY, task)
+
+
+def _hand_over(cloud: LocalCloud, event: _AsyncEvent, condition: str) -> None:
+    """Give the event up after the delivery delay: its record reaches the destination later."""
+    _later(cloud, lambda: _give_up(cloud, event, condition))
 
 
 def _give_up(cloud: LocalCloud, event: _AsyncEvent, condition: str) -> None:

@@ -45,7 +45,7 @@ def _run(cloud: LocalCloud, function: Any, payload: Any, *, request_id: str | No
         state = _state(cloud)
         environment = _environment(cloud, state, function)
         _execute(cloud, state, function, environment, payload, outcome)
-        _write_logs(function, environment, outcome.events)
+        _deliver_logs(cloud, function, environment, outcome.events)
     except Exception as error:  # a failure of the local cloud itself: report, never raise into moto
         _log.exception("The local cloud could not run %s", function.function_name)
         outcome.error = {"errorType": "Runtime.Unknown", "errorMessage": str(error)}
@@ -342,6 +342,25 @@ def _error_log_line(error: dict[str, Any]) -> str:
 
 
 # -- logs and metrics -------------------------------------------------------------------------
+
+def _deliver_logs(cloud: LocalCloud, function: Any, environment: Environment,
+                  events: list[tuple[int, str]]) -> None:
+    """Write the run's events now, or a few seconds of clock time later (``consistency``)."""
+    consistency = cloud.state.get("consistency")
+    if consistency is None:
+        _write_logs(function, environment, events)
+        return
+
+    def deliver() -> None:
+        try:
+            _write_logs(function, environment, events)
+        except Exception:  # a failure of the local cloud itself: report, never raise into moto
+            _log.exception("Could not deliver the logs of %s", function.function_name)
+
+    from lab.localcloud.consistency import LOG_DELIVERY
+
+    consistency.later(LOG_DELIVERY, deliver)
+
 
 def _write_logs(function: Any, environment: Environment, events: list[tuple[int, str]]) -> None:
     """Append the run's events to its stream in moto's logs backend (group created if absent)."""
