@@ -97,12 +97,15 @@ def test_log_ingestion_follows_the_clock_and_never_precedes_the_event(lab_moto: 
         archive.writestr("lambda_function.py", "def handler(event, context):\n    print('hi')\n")
     role = lab_moto.client("iam").create_role(
         RoleName="clock-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    lab_moto.clock.advance(seconds=10)  # IAM: a new role is assumable after a few seconds
     lam = lab_moto.client("lambda")
     lam.create_function(FunctionName="clock-fn", Runtime="python3.12", Role=role,
                         Handler="lambda_function.handler", Code={"ZipFile": buffer.getvalue()})
+    lam.get_waiter("function_active_v2").wait(FunctionName="clock-fn")
     lab_moto.clock.advance(minutes=5)
     before = lab_moto.clock.now()
     lam.invoke(FunctionName="clock-fn", Payload=b"{}")
+    lab_moto.clock.advance(seconds=10)  # log events become readable a few seconds after the run
     events = lab_moto.client("logs").filter_log_events(logGroupName="/aws/lambda/clock-fn")["events"]
     assert len(events) >= 4  # INIT_START, START, hi, END, REPORT
     floor = int(before.timestamp() * 1000) - 1

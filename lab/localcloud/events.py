@@ -24,6 +24,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import random
 import re
 import threading
 from types import MappingProxyType
@@ -344,6 +345,19 @@ def _response_ids(cloud: LocalCloud) -> tuple[str, str]:
     return stack[-1]
 
 
+def _response_only_ids(cloud: LocalCloud) -> tuple[str, str]:
+    """Ids of a response no event names, from the local cloud's own seeded generator.
+
+    Not from moto's ``mock_random``: drawing from it on every S3 response would shift every
+    seeded id that follows (function request ids, object ids), which the lessons print.
+    """
+    generator = cloud.state["events"]["response_ids"]
+    with cloud.state["events"]["lock"]:
+        request_id = f"{generator.getrandbits(64):016X}"
+        host_id = base64.b64encode(generator.getrandbits(448).to_bytes(56, "big")).decode()
+    return request_id, host_id
+
+
 def _request_stack(cloud: LocalCloud) -> list[tuple[str, str] | None]:
     local = cloud.state["events"]["requests"]
     if not hasattr(local, "stack"):
@@ -365,7 +379,7 @@ def _s3_response(cloud: LocalCloud, original: Any, response: Any, request: Any, 
     finally:
         ids = stack.pop()
     if isinstance(out_headers, dict):
-        request_id, host_id = ids or _request_ids()
+        request_id, host_id = ids or _response_only_ids(cloud)
         out_headers.pop("x-amzn-requestid", None)
         out_headers["x-amz-request-id"] = request_id
         out_headers["x-amz-id-2"] = host_id
@@ -502,7 +516,8 @@ def _serialize_error_metadata(serializer: Any, serialized: Any, error: Exception
 def install(cloud: LocalCloud) -> None:
     """Patch moto's S3 notifications: complete records, async Lambda, destination checks."""
     cloud.state["events"] = {"sequencers": {}, "occurrences": [], "undelivered": [],
-                             "requests": threading.local()}
+                             "requests": threading.local(), "lock": threading.Lock(),
+                             "response_ids": random.Random(0)}
     with_cloud = {  # module functions of moto: the cloud is bound in
         "moto.s3.notifications:send_event": _send_event,
         "moto.s3.notifications:_get_s3_event": _get_s3_event,
