@@ -15,6 +15,7 @@ from urllib.parse import unquote_plus
 from lab import iam, sqs
 from lab.aws import error_code, error_message, friendly, get_or_none, retrying
 from lab.connection import Lab
+from lab.text import say
 
 RETRY_ATTEMPTS = 2  # Lambda's default: the first attempt and two retries
 
@@ -64,7 +65,7 @@ def ensure_send_permission(lab: Lab, *, quiet: bool = False) -> str:
         lab.client("iam").put_role_policy(RoleName=role, PolicyName=name,
                                           PolicyDocument=json.dumps(send_policy(queue_arn)))
     if not quiet:
-        print(f"✓ Role {role} may send to {queue_name(lab)} (inline policy {name}"
+        say(f"✓ Role {role} may send to {queue_name(lab)} (inline policy {name}"
               f"{' put again' if existed else ''})")
     return name
 
@@ -119,7 +120,7 @@ def ensure_on_failure(lab: Lab, *, quiet: bool = False) -> str:
                     FunctionName=function, MaximumRetryAttempts=RETRY_ATTEMPTS,
                     DestinationConfig={"OnFailure": {"Destination": queue_arn}}))
     if not quiet:
-        print(f"✓ {function} {'already sends' if done else 'now sends'} events that fail "
+        say(f"✓ {function} {'already sends' if done else 'now sends'} events that fail "
               f"{RETRY_ATTEMPTS + 1} attempts to {queue_name(lab)}")
     return queue_arn
 
@@ -183,6 +184,6 @@ def remove(lab: Lab, *, quiet: bool = False) -> None:
         removed.append(f"the queue {queue_name(lab)}")
     if not quiet:
         for what in removed:
-            print(f"✓ Deleted {what}")
+            say(f"✓ Deleted {what}")
         if not removed:
-            print("✓ Nothing to delete: the destination of lesson 11 is gone already")
+            say("✓ Nothing to delete: the destination of lesson 11 is gone already")

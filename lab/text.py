@@ -25,9 +25,11 @@ def wrap(text: str, *, width: int = WIDTH, indent: str = "  ") -> str:
             lines.append(line)
             continue
         lead = line[: len(line) - len(line.lstrip(" "))]
+        # A tab (a REPORT line's field separator) is a place to break, shown as four columns.
         lines.extend(textwrap.wrap(line, width=width, initial_indent="",
                                    subsequent_indent=lead + indent, break_long_words=False,
-                                   break_on_hyphens=False, drop_whitespace=True) or [line])
+                                   break_on_hyphens=False, drop_whitespace=True, tabsize=4)
+                     or [line])
     return "\n".join(lines)
 
 

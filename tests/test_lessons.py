@@ -103,6 +103,39 @@ def test_a_failure_lesson_builds_the_on_failure_destination():
     assert any(".attempt(cloud)" in s and "DestinationConfig" in s and "____" in s for s in sources)
 
 
+COLUMNS = 107  # what JupyterLab's output area holds at 1280 px (measured by tests/browser)
+UNBREAKABLE = re.compile(r"^(https?://|arn:|/|[\w.-]*[:/][\w.:/-]+$|[0-9a-f-]{20,}$)")
+
+
+def breaks_inside_a_word(line):
+    """Where JupyterLab (``word-break: break-all``) would cut ``line`` inside a word: the cut
+    positions whose word is not a URL, an ARN, a path or an id (those cannot break elsewhere)."""
+    cuts = []
+    for cut in range(COLUMNS, len(line), COLUMNS):
+        if line[cut - 1].isspace() or line[cut].isspace():
+            continue
+        start = len(line[:cut].rsplit(None, 1)[0]) if " " in line[:cut].strip() else 0
+        word = line[start:].split(None, 1)[0] if line[start:].split() else ""
+        if not UNBREAKABLE.match(word.strip("\"'(<[")) and len(word) < COLUMNS:
+            cuts.append(cut)
+    return cuts
+
+
+def test_the_word_break_rule_catches_sentences_and_spares_urls():
+    assert breaks_inside_a_word("word " * 30)
+    assert not breaks_inside_a_word("short line")
+    assert not breaks_inside_a_word("x" * 100 + " https://sns.us-east-1.amazonaws.com/unsubscribe.html?"
+                                    "SubscriptionArn=arn:aws:sns:us-east-1:123456789012:t:abc")
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_no_stored_line_breaks_inside_a_word_in_jupyterlab(path):
+    broken = [(number, line) for number, cell in enumerate(_read(path).cells, 1)
+              for text in _outputs_text(cell) for line in text.splitlines()
+              if breaks_inside_a_word(line.expandtabs(8))]
+    assert broken == []
+
+
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
 def test_stored_outputs_read_well_anywhere(path):
     notebook = _read(path)
