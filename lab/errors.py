@@ -53,3 +53,7 @@ class AwsError(LabError):
     def __init__(self, message: str, *, code: str = "") -> None:
         super().__init__(message)
         self.code = code
+
+
+class FunctionsNotRun(LabError):
+    """The endpoint stores Lambda functions but does not run them (a moto server without Docker)."""

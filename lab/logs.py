@@ -6,6 +6,7 @@ from typing import Any
 
 from lab.aws import error_code, friendly, report, translated, wait_until
 from lab.connection import Lab
+from lab.endpoint import require_functions_run
 from lab.errors import WaitTimeout
 
 DEFAULT_RETENTION_DAYS = 7
@@ -90,6 +91,7 @@ def invocation_lines(lab: Lab, request_id: str, *, timeout: float = 60.0) -> lis
             return None
         return messages[start:end + 1]
 
+    require_functions_run(lab, f"the logs of request {request_id}")
     return wait_until(lines, what=f"the logs of request {request_id}", timeout=timeout, interval=3)
 
 
@@ -173,6 +175,7 @@ def newest_invocation(lab: Lab, *, containing: str | None = None, name: str | No
         from lab.aws import missing
 
         raise missing("log group", name, "log_group")
+    require_functions_run(lab, f"an invocation in {name}")
     seen: dict[str, int] = {"events": 0}
 
     def found() -> dict[str, Any] | None:

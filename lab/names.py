@@ -57,8 +57,9 @@ class Names:
         return f"/aws/lambda/{self.function}"
 
     def as_dict(self) -> dict[str, str]:
-        """All names, the log group included, in pipeline order."""
+        """All names, the log group included, in pipeline order (the prefix is in each of them)."""
         names = dataclasses.asdict(self)
+        del names["prefix"]
         names["log_group"] = self.log_group
         return names
 

@@ -39,7 +39,8 @@ def start_moto_server() -> tuple[str, subprocess.Popen]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("EVENTLAB_")}
     env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     process = subprocess.Popen([sys.executable, "-c", _MOTO_SERVER], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, text=True, env=env)
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                               env=env)  # stderr: the server's log of every request
     port = process.stdout.readline().strip()
     if not port.isdigit():
         process.kill()

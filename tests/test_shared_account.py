@@ -43,6 +43,9 @@ def test_the_prefix_begins_every_name_the_lab_makes(clean, monkeypatch):
     assert alice.email == plain.email  # an address, not a resource
     # Every resource the lab names is covered: nothing but the email is left unprefixed.
     assert set(PREFIXED) | {"email", "prefix"} == set(alice.__dataclass_fields__)
+    listed = alice.as_dict()  # lesson 00's table of names: resources only
+    assert set(listed) == set(PREFIXED) | {"email", "log_group"}
+    assert all("alice-" in name for kind, name in listed.items() if kind != "email")
 
 
 def test_an_explicit_name_is_used_as_given(clean, monkeypatch):
