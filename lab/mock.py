@@ -48,6 +48,11 @@ class _GuardedStubber:
         self.stubber = stubber
 
     def __call__(self, event_name: str, request: Any, **kwargs: Any) -> Any:
+        from lab import faults
+
+        injected = faults.before_send(request, event_name)  # EVENTLAB_FAULTS: instead of moto
+        if injected is not None:
+            return injected
         response = self.stubber(event_name, request, **kwargs)
         if response is None and self.stubber.enabled:
             raise NetworkBlocked(
@@ -96,6 +101,9 @@ def start(region: str) -> None:
         from moto.moto_api._internal import mock_random
 
         _guard_moto_stubber()
+        from lab import faults
+
+        faults.install()  # EVENTLAB_FAULTS=ci: AWS's transient errors, ahead of moto's answers
         # AWS managed policies (the seed attaches three); Lambda never tries Docker.
         mock = mock_aws(config={"iam": {"load_aws_managed_policies": True},
                                 "lambda": {"use_docker": False}})
@@ -127,6 +135,9 @@ def stop() -> None:
         from lab import localcloud
 
         localcloud.uninstall()
+        from lab import faults
+
+        faults.uninstall()
         _mock.stop()
         _mock = None
         for name in _aws_environment():
