@@ -20,9 +20,18 @@ def error_code(error: BaseException) -> str:
 
 
 def error_message(error: BaseException) -> str:
-    """AWS's own message of a botocore ClientError (str(error) for anything else)."""
+    """AWS's own message of a botocore ClientError (str(error) for anything else).
+
+    An endpoint that fails inside (a moto server on an operation it does not implement) answers
+    with an HTML page instead of an AWS error: that becomes one sentence, not the page.
+    """
     response = getattr(error, "response", None) or {}
-    return str(response.get("Error", {}).get("Message", "")) or str(error)
+    message = str(response.get("Error", {}).get("Message", "")) or str(error)
+    if "<html" in message.lower() or message.lstrip().lower().startswith("<!doctype"):
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", "an error")
+        return (f"the endpoint answered with an HTML error page (HTTP {status}) instead of an AWS "
+                "answer: it does not implement this operation")
+    return message
 
 
 def translated(error: BaseException, action: str) -> AwsError:

@@ -195,8 +195,14 @@ class Exercise:
         except LabError as error:
             return Outcome("wrong", f"{self.title}: {error}")
         except Exception as error:  # noqa: BLE001 - a learner never sees the checker's traceback
-            return Outcome("wrong", f"{self.title}: that did not work ({type(error).__name__}: "
-                                    f"{error}). Try hint() for a nudge.")
+            if type(error).__module__.startswith("botocore"):
+                from lab.connection import friendly_sentence
+
+                detail = friendly_sentence(error)  # AWS's code and message, in one sentence
+            else:
+                detail = f"{type(error).__name__}: {error}"
+            return Outcome("wrong", f"{self.title}: that did not work ({detail}). Try hint() for "
+                                    "a nudge.")
         return Outcome("correct", f"{self.title}: {message}")
 
     def check(self, *values: Any) -> Outcome:

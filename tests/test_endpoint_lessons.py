@@ -75,3 +75,20 @@ def test_waiting_for_a_function_a_moto_server_does_not_run_is_one_sentence_at_on
 
 def test_other_backends_are_not_asked(lab_moto):
     assert endpoint.runs_functions(lab_moto)  # the local cloud runs the deployed zip itself
+
+
+def test_an_html_error_page_becomes_one_sentence():
+    """A moto server answers an operation it does not implement (DescribeAlarmHistory) with
+    Flask's HTML page and status 500; botocore puts that page in the error's Message."""
+    from botocore.exceptions import ClientError
+
+    from lab.aws import error_message
+    from lab.connection import friendly_sentence
+
+    page = ("<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n"
+            "<h1>Internal Server Error</h1>\n")
+    error = ClientError({"Error": {"Code": "500", "Message": page},
+                         "ResponseMetadata": {"HTTPStatusCode": 500}}, "DescribeAlarmHistory")
+    assert error_message(error) == ("the endpoint answered with an HTML error page (HTTP 500) "
+                                    "instead of an AWS answer: it does not implement this operation")
+    assert "\n" not in friendly_sentence(error) and "<" not in friendly_sentence(error)
