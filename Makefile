@@ -20,7 +20,8 @@ $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv --without-pip $(VENV)
 	@uv="$(UV)"; \
 	if [ "$(INSTALLER)" = uv ] && [ -z "$$uv" ]; then \
-	    if $(PYTHON) -m pip --python $(BIN)/python install $(PIP_FLAGS) "$(UV_REQUIREMENT)" 2>/dev/null \
+	    if $(PYTHON) -m pip --python $(BIN)/python install $(PIP_FLAGS) "$(UV_REQUIREMENT)" \
+	           2>/dev/null \
 	       || { $(BIN)/python -m ensurepip --upgrade --default-pip >/dev/null \
 	            && $(BIN)/python -m pip install $(PIP_FLAGS) "$(UV_REQUIREMENT)"; }; then \
 	        uv=$(BIN)/uv; \

@@ -167,8 +167,8 @@ def main(argv: list[str]) -> int:
         uv, pip = rows["uv"], rows["pip"]
         print(f"{'ratio uv/pip':32s} {uv['install'] / pip['install']:11.2f} "
               f"{'':13s} {uv['page'] / pip['page']:23.2f} {uv['cpu'] / pip['cpu']:9.2f}")
-    print(f"{'make lab again (' + again_label + ', installed)':32s} {'':11s} {again['page']:11.1f} s "
-          f"{'':23s} {again['cpu']:7.1f} s")
+    again_row = f"make lab again ({again_label}, installed)"
+    print(f"{again_row:32s} {'':11s} {again['page']:11.1f} s {'':23s} {again['cpu']:7.1f} s")
     verdict = "met" if rows.get("uv", {"page": 0})["page"] <= 30 else "NOT met"
     if "uv" in rows:
         print(f"target: usable page ≤ 30 s after make lab on a fresh clone: {verdict}")

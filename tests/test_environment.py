@@ -63,6 +63,10 @@ def _installed_version(name: str) -> str:
         return "not installed"
 
 
+def _satisfies(requirement: Requirement, version: str) -> bool:
+    return version != "not installed" and requirement.specifier.contains(version, prereleases=True)
+
+
 def test_the_installed_versions_satisfy_pyprojects_ranges():
     """Whichever installer made this environment (uv, or pip as the fallback: `make setup`), every
     requirement of the project and its dev extra holds, the extras' own requirements included
@@ -72,7 +76,7 @@ def test_the_installed_versions_satisfy_pyprojects_ranges():
     for text in project["dependencies"] + project["optional-dependencies"]["dev"]:
         requirement = Requirement(text)
         version = _installed_version(requirement.name)
-        if version == "not installed" or not requirement.specifier.contains(version, prereleases=True):
+        if not _satisfies(requirement, version):
             wrong.append(f"{text}: {version}")
             continue
         for extra in requirement.extras:  # e.g. moto[dynamodb,…]: what each extra pulls in
@@ -80,11 +84,13 @@ def test_the_installed_versions_satisfy_pyprojects_ranges():
                 if needed.marker is None or not needed.marker.evaluate({"extra": extra}):
                     continue
                 found = _installed_version(needed.name)
-                if found == "not installed" or not needed.specifier.contains(found, prereleases=True):
+                if not _satisfies(needed, found):
                     wrong.append(f"{requirement.name}[{extra}] needs {needed}: {found}")
     assert not wrong, wrong
 
 
 def test_the_installed_versions_check_catches_a_version_out_of_range():
-    assert not Requirement("jupyterlab>=4.2,<5").specifier.contains("5.0.0")
+    assert not _satisfies(Requirement("jupyterlab>=4.2,<5"), "5.0.0")
+    assert not _satisfies(Requirement("jupyterlab>=4.2,<5"), "not installed")
+    assert _satisfies(Requirement("jupyterlab>=4.2,<5"), "4.6.6")
     assert _installed_version("no-such-package-eventlab") == "not installed"

@@ -20,7 +20,7 @@ MAKE = shutil.which("make")
 
 pytestmark = pytest.mark.skipif(MAKE is None, reason="make is not installed")
 
-# Each stand-in appends "<who> <arguments>" to $SETUP_LOG and fails when its $FAIL_* variable is set.
+# Each stand-in appends "<who> <arguments>" to $SETUP_LOG; fails when its $FAIL_* variable is set.
 _BASE_PYTHON = r"""#!/bin/sh
 echo "base-python $*" >> "$SETUP_LOG"
 case "$1 $2" in
