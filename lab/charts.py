@@ -399,9 +399,31 @@ def inventory(cloud: Lab) -> pd.DataFrame:
 
     from lab import sqs
 
+    rows = _settled(lambda: _inventory_rows(cloud, sqs))
+    return pd.DataFrame(rows, columns=INVENTORY_COLUMNS).sort_values(
+        ["service", "resource"], ignore_index=True)
+
+
+def _settled(listing: Any, *, rounds: int = 6) -> Any:
+    """``listing()`` until two calls in a row agree: a resource deleted a moment ago may still be
+    listed once or for a while (S3 User Guide, "Amazon S3 data consistency model"; IAM User
+    Guide, "Changes that I make are not always immediately visible")."""
+    from lab.aws import pause
+
+    last = listing()
+    for _ in range(rounds):
+        again = listing()
+        if again == last:
+            break
+        last = again
+        pause(2.0)
+    return last
+
+
+def _inventory_rows(cloud: Lab, sqs: Any) -> list[tuple[str, str, str, int]]:
     names = cloud.names
     topic_suffix = f":{names.topic}"
-    rows = [
+    return [
         ("CloudWatch", "alarms", "DescribeAlarms", _count_pages(
             cloud, "cloudwatch", "describe_alarms", "MetricAlarms",
             lambda a: a["AlarmName"] in (names.activity_alarm, names.throttle_alarm))),
@@ -428,5 +450,3 @@ def inventory(cloud: Lab) -> pd.DataFrame:
             cloud, "sns", "list_topics", "Topics", lambda t: t["TopicArn"].endswith(topic_suffix))),
         ("SQS", "queues", "ListQueues", len(sqs.lab_queues(cloud))),
     ]
-    return pd.DataFrame(rows, columns=INVENTORY_COLUMNS).sort_values(
-        ["service", "resource"], ignore_index=True)

@@ -260,7 +260,7 @@ def _identity(service: str, listing: str, value: Any) -> Any:
 
 _real_time = __import__("time")
 _injector: Injector | None = None
-_last_counts: dict[str, int] = {}
+_finished: dict[str, int] = {}  # what injectors stopped since reset_counts() injected
 
 
 def profile_from_environment() -> Profile | None:
@@ -296,8 +296,8 @@ def install(profile: Profile | None = None) -> Injector | None:
 
 
 def uninstall() -> None:
-    """Stop injecting; :func:`counts` keeps the last run's figures."""
-    global _injector, _last_counts
+    """Stop injecting; :func:`counts` keeps the figures."""
+    global _injector
     if _injector is None:
         return
     import botocore.endpoint
@@ -306,7 +306,8 @@ def uninstall() -> None:
     BUILTIN_HANDLERS[:] = [e for e in BUILTIN_HANDLERS
                            if e[1] not in (_remember_params, _after_call)]
     botocore.endpoint.time = _real_time
-    _last_counts = dict(_injector.injected)
+    for kind, number in _injector.injected.items():
+        _finished[kind] = _finished.get(kind, 0) + number
     _injector = None
 
 
@@ -316,16 +317,15 @@ def active() -> bool:
 
 
 def counts() -> dict[str, int]:
-    """How many errors of each kind were injected (the running profile, else the last one)."""
-    if _injector is not None:
-        return dict(_injector.injected)
-    return dict(_last_counts) or dict.fromkeys(KINDS, 0)
+    """How many errors of each kind were injected in this process since :func:`reset_counts`
+    (mocks started and stopped meanwhile included)."""
+    running = _injector.injected if _injector is not None else {}
+    return {kind: _finished.get(kind, 0) + running.get(kind, 0) for kind in KINDS}
 
 
 def reset_counts() -> None:
     """Start counting from zero again."""
-    global _last_counts
-    _last_counts = {}
+    _finished.clear()
     if _injector is not None:
         with _injector._lock:
             _injector.injected = dict.fromkeys(KINDS, 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab.aws import error_code, friendly, report, translated, wait_until
+from lab.aws import error_code, friendly, get_or_none, report, translated, wait_until
 from lab.connection import Lab
 from lab.endpoint import require_functions_run
 from lab.errors import WaitTimeout
@@ -55,9 +55,11 @@ def delete_log_group(lab: Lab, name: str | None = None) -> bool:
     name = name or lab.names.log_group
     if get_log_group(lab, name) is None:
         return False
-    with friendly(f"delete log group {name}"):
-        lab.client("logs").delete_log_group(logGroupName=name)
-    return True
+    # A group deleted a moment ago may still be listed (CloudWatch Logs is eventually
+    # consistent): then the delete finds it gone, and that is done too.
+    return get_or_none(lambda: lab.client("logs").delete_log_group(logGroupName=name),
+                       absent="ResourceNotFoundException",
+                       action=f"delete log group {name}") is not None
 
 
 def log_events(lab: Lab, name: str | None = None, *, streams: int = 5) -> list[dict[str, Any]]:

@@ -26,7 +26,9 @@ from urllib.parse import unquote_plus
 
 from lab import awslambda, dynamodb, logs, s3
 from lab import reliability_kernels as kernels
+from lab.aws import wait_until
 from lab.connection import Lab
+from lab.errors import WaitTimeout
 
 SAMPLE = MappingProxyType({"key_examples": 25, "malformed_examples": 15, "burst": 25, "good": 9,
                            "poison": 3, "redelivered": 5, "deliveries": 3, "slow": 1})
@@ -346,8 +348,9 @@ def function_variant(lab: Lab, *, faults: bool = False, timeout: int | None = No
     name = lab.names.function
     awslambda.wait_until_ready(lab)  # Lambda refuses an update while another is in progress
     try:
-        if faults:
-            client.update_function_code(FunctionName=name, ZipFile=fault_package())
+        if faults:  # retried while Lambda still says an update is in progress (as on AWS)
+            awslambda._update(lab, lambda: client.update_function_code(
+                FunctionName=name, ZipFile=fault_package()), f"deploy a variant of {name}")
             awslambda.wait_until_ready(lab)
         settings: dict[str, Any] = {}
         if faults:
@@ -357,7 +360,8 @@ def function_variant(lab: Lab, *, faults: bool = False, timeout: int | None = No
         if environment:
             settings["Environment"] = {"Variables": {**awslambda.environment(lab), **environment}}
         if settings:
-            client.update_function_configuration(FunctionName=name, **settings)
+            awslambda._update(lab, lambda: client.update_function_configuration(
+                FunctionName=name, **settings), f"configure a variant of {name}")
             awslambda.wait_until_ready(lab)
         yield
     finally:
@@ -515,7 +519,13 @@ def duplicate_deliveries(lab: Lab, *, objects: int, deliveries: int) -> dict[str
     with destinations(lab) as queues:
         for key in keys:
             s3.upload(lab, key, b"delivered more than once")
-        events = [record["requestPayload"] for record in drain(lab, queues["OnSuccess"])]
+        events: list[Any] = []
+
+        def captured() -> bool:  # on-success records arrive a moment after each run, as on AWS
+            events.extend(record["requestPayload"] for record in drain(lab, queues["OnSuccess"]))
+            return len(events) >= objects
+
+        wait_until(captured, what="the on-success records of the uploads", timeout=120.0)
         client = lab.client("lambda")
         for event in events:
             for n in range(deliveries - 1):
@@ -596,12 +606,31 @@ def inventory(lab: Lab) -> dict[str, list[str]]:
     }
 
 
+def settled_inventory(lab: Lab, *, timeout: float = 60.0) -> dict[str, list[str]]:
+    """:func:`inventory` once its listings agree with the deletes: AWS may still list a resource
+    a moment after deleting it (S3 User Guide, "Amazon S3 data consistency model"; IAM User Guide,
+    "Changes that I make are not always immediately visible"), so a resource counts as left
+    only when it is still listed after ``timeout`` s (of the local clock on the moto backend)."""
+    last: list[dict[str, list[str]]] = []
+
+    def empty() -> bool:
+        last[:] = [inventory(lab)]
+        return not any(last[0].values())
+
+    try:
+        wait_until(empty, what="the listings to drop what teardown deleted", timeout=timeout,
+                   interval=5.0)
+    except WaitTimeout:
+        pass
+    return last[0]
+
+
 def cleanup(lab: Lab) -> dict[str, Any]:
     """Tear down twice: what existed, what is left (through every service's API), what the second did."""
     present = inventory(lab)
     first = lab.teardown(quiet=True)
     second = lab.teardown(quiet=True)
-    left = {service: names for service, names in inventory(lab).items() if names}
+    left = {service: names for service, names in settled_inventory(lab).items() if names}
     return {"resources_before": sum(len(v) for v in present.values()), "deleted": len(first["deleted"]),
             "left": sum(len(v) for v in left.values()), "left_by_service": left,
             "second_teardown_deleted": len(second["deleted"])}
@@ -764,6 +793,21 @@ def report(results: dict[str, dict[str, Any]], network_attempts: int) -> tuple[s
     return "\n".join(lines), ok
 
 
+def fault_report(injected: dict[str, int], results: dict[str, dict[str, Any]],
+                 network_attempts: int) -> str:
+    """What the fault profile (``EVENTLAB_FAULTS``, see :mod:`lab.faults`) injected into the
+    in-process scenarios, per kind, and what that cost: objects lost, scenarios that failed."""
+    headline = totals(results, network_attempts)
+    failed = sum(1 for name, figures in results.items() if not held(name, figures))
+    lines = [f"Faults injected (EVENTLAB_FAULTS={os.environ.get('EVENTLAB_FAULTS', '').strip()}, "
+             "in-process scenarios):"]
+    lines.extend(f"  {kind:<31}{number:>7}" for kind, number in injected.items())
+    lines.append(f"  {'in all':<31}{sum(injected.values()):>7}")
+    lines.append(f"  → {headline['lost']} lost, {headline['duplicates']} duplicated, "
+                 f"{failed} scenarios failed")
+    return "\n".join(lines)
+
+
 def main() -> int:
     """``eventlab reliability``: run every scenario, print what was tried and what held; 1 if any failed."""
     from lab import mock
@@ -778,16 +822,22 @@ def main() -> int:
     print("Reliability figures, " + ("full sizes" if size == FULL else
                                      "CI sample sizes (EVENTLAB_FULL=1 for the full sizes)"), flush=True)
     started = time.perf_counter()
+    from lab import faults
+
+    faults.reset_counts()
     with kernels.real_looking_credentials():
         with kernels.NetworkGuard() as guard:
             results = run_all(size)
             mock.stop()
+        injected = faults.counts()
         results["learner mistakes"] = _timed(kernels.learner_mistakes)
         paths = lessons()
         results["notebooks"] = _timed(lambda: notebook_figures(
             kernels.run_kernels(kernels.kernel_plan(paths, full=size == FULL)) if paths else [], len(paths)))
     text, ok = report(results, len(guard.attempts))
     print(text)
+    if faults.profile_from_environment() is not None:
+        print(fault_report(injected, results, len(guard.attempts)))
     for error in results["notebooks"]["errors"]:
         print(f"✗ {error}", file=sys.stderr)
     print(f"{'✓ every promise held' if ok else '✗ a promise did not hold'} "

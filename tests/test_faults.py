@@ -19,6 +19,7 @@ def faulty(monkeypatch: pytest.MonkeyPatch) -> lab.Lab:
     mock.stop()
     monkeypatch.setenv(faults.SETTING, "ci")
     connection = lab.connect("moto", quiet=True)
+    faults.reset_counts()
     yield connection
     mock.stop()
 
@@ -40,6 +41,7 @@ def test_off_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(faults.SETTING, raising=False)
     mock.stop()
     try:
+        faults.reset_counts()
         cloud = lab.connect("moto", quiet=True)
         assert not faults.active()
         response = raw_client(cloud, "dynamodb").list_tables()

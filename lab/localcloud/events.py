@@ -47,6 +47,7 @@ HOOK_POINTS = (
     "moto.core.serialize:S3Serializer._serialize_error_metadata",
     "moto.s3.responses:S3Response.bucket_response",
     "moto.s3.responses:S3Response.key_response",
+    "moto.core.responses:gen_amzn_requestid_long",
 )
 
 SOURCE_IP = "127.0.0.1"
@@ -358,6 +359,24 @@ def _response_only_ids(cloud: LocalCloud) -> tuple[str, str]:
     return request_id, host_id
 
 
+def _amzn_request_id(cloud: LocalCloud, headerdict: dict[str, Any] | None = None) -> str:
+    """moto's ``x-amzn-requestid`` of every response, from the local cloud's own generator.
+
+    moto draws it from ``mock_random`` on every response, so one request more or less (a retry
+    after a throttle, one poll more of a propagating permission) would shift every seeded id that
+    follows; this way a retry changes nothing a lesson prints.
+    """
+    import string
+
+    generator = cloud.state["events"]["response_ids"]
+    with cloud.state["events"]["lock"]:
+        request_id = "".join(generator.choice(string.ascii_letters + string.digits)
+                             for _ in range(52))
+    if isinstance(headerdict, dict):
+        headerdict["x-amzn-requestid"] = request_id
+    return request_id
+
+
 def _request_stack(cloud: LocalCloud) -> list[tuple[str, str] | None]:
     local = cloud.state["events"]["requests"]
     if not hasattr(local, "stack"):
@@ -525,6 +544,7 @@ def install(cloud: LocalCloud) -> None:
         "moto.s3.notifications:_send_sqs_message": _send_sqs_message,
         "moto.s3.notifications:_send_sns_message": _send_sns_message,
         "moto.s3.notifications:send_test_event": _send_test_event,
+        "moto.core.responses:gen_amzn_requestid_long": _amzn_request_id,
     }
     methods = {  # methods of moto's classes: plain functions, bound by Python
         "moto.s3.models:S3Backend.put_bucket_notification_configuration":
