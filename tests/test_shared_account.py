@@ -131,7 +131,8 @@ def test_lesson_00_shows_the_prefix(clean, monkeypatch):
 
 # One learner's process: build what a bare moto server can hold (it runs no Lambda functions, so no
 # function and no trigger), write items and upload objects, wait until every learner has built,
-# look (inventory, own table and bucket, and the raw account listings), tear down, look again.
+# look (inventory, own table and bucket, and the raw account listings), wait until every learner
+# has looked, tear down, look again.
 LEARNER = textwrap.dedent("""
     import json, os, pathlib, sys, time
     import lab
@@ -153,11 +154,15 @@ LEARNER = textwrap.dedent("""
                                           Item={dynamodb.PARTITION_KEY: {"S": f"{prefix}{i}"}})
     for i in range(2):
         cloud.client("s3").put_object(Bucket=names.bucket, Key=f"{prefix}{i}.txt", Body=b"x")
-    (barrier / prefix).touch()
-    deadline = time.monotonic() + 60
-    while not all((barrier / other).exists() for other in learners):
-        assert time.monotonic() < deadline, "the other learner never finished building"
-        time.sleep(0.1)
+
+    def meet(step):  # wait until every learner has reached step (a file per learner and step)
+        (barrier / f"{prefix}{step}").touch()
+        deadline = time.monotonic() + 60
+        while not all((barrier / f"{other}{step}").exists() for other in learners):
+            assert time.monotonic() < deadline, f"another learner never {step}"
+            time.sleep(0.1)
+
+    meet("built")
 
     def counts():
         table = charts.inventory(cloud)
@@ -171,6 +176,7 @@ LEARNER = textwrap.dedent("""
             Bucket=names.bucket).get("Contents", [])),
         "tables": cloud.client("dynamodb").list_tables()["TableNames"],
     }
+    meet("looked")  # so that both look while both have everything; then both tear down at once
     report = pipeline.teardown(cloud, quiet=True)
     print(json.dumps({"seen": seen, "report": report, "after": counts()}))
 """)
