@@ -129,14 +129,15 @@ def test_lesson_00_shows_the_prefix(clean, monkeypatch):
 
 # -- two learners at once in one account ----------------------------------------------------------
 
-# One learner's process: build what a bare moto server can hold (it runs no Lambda functions, so no
-# function and no trigger), write items and upload objects, wait until every learner has built,
+# One learner's process: build what a bare moto server can hold (it stores a function but does not
+# run it, so no S3 trigger; an event source mapping from the table's stream instead), write items
+# and upload objects, wait until every learner has built,
 # look (inventory, own table and bucket, and the raw account listings), wait until every learner
 # has looked, tear down, look again.
 LEARNER = textwrap.dedent("""
     import json, os, pathlib, sys, time
     import lab
-    from lab import alarms, charts, destinations, dynamodb, iam, logs, pipeline, s3, sns
+    from lab import alarms, awslambda, charts, destinations, dynamodb, iam, logs, pipeline, s3, sns
 
     barrier, learners = pathlib.Path(sys.argv[1]), sys.argv[2].split(",")
     cloud = lab.connect()
@@ -149,6 +150,10 @@ LEARNER = textwrap.dedent("""
     s3.ensure_bucket(cloud, quiet=True)
     alarms.ensure_alarms(cloud, quiet=True)
     destinations.ensure_failure_queue(cloud, quiet=True)
+    awslambda.ensure_function(cloud, quiet=True)
+    mapping = cloud.client("lambda").create_event_source_mapping(
+        EventSourceArn=dynamodb.stream_arn(cloud), FunctionName=names.function,
+        StartingPosition="LATEST")["UUID"]
     for i in range(3):
         cloud.client("dynamodb").put_item(TableName=names.table,
                                           Item={dynamodb.PARTITION_KEY: {"S": f"{prefix}{i}"}})
@@ -177,13 +182,15 @@ LEARNER = textwrap.dedent("""
         "tables": cloud.client("dynamodb").list_tables()["TableNames"],
     }
     meet("looked")  # so that both look while both have everything; then both tear down at once
+    # The lab makes no event source mapping itself (so teardown deletes none): this one goes first.
+    cloud.client("lambda").delete_event_source_mapping(UUID=mapping)
     report = pipeline.teardown(cloud, quiet=True)
     print(json.dumps({"seen": seen, "report": report, "after": counts()}))
 """)
 
 EXPECTED_BEFORE = {
     "CloudWatch alarms": 2, "CloudWatch Logs log group": 1, "DynamoDB table": 1, "IAM role": 1,
-    "Lambda event source mappings": 0, "Lambda function": 0, "S3 bucket": 1,
+    "Lambda event source mappings": 1, "Lambda function": 1, "S3 bucket": 1,
     "S3 object versions": 2, "SNS subscriptions": 1, "SNS topic": 1, "SQS queues": 1,
 }
 
@@ -203,6 +210,9 @@ def _account_listing(url: str) -> dict[str, set[str]]:
         "alarms": {a["AlarmName"] for a in client("cloudwatch").describe_alarms()["MetricAlarms"]},
         "log groups": {g["logGroupName"] for g in client("logs").describe_log_groups()["logGroups"]},
         "queues": {u.rsplit("/", 1)[-1] for u in client("sqs").list_queues().get("QueueUrls", [])},
+        "functions": {f["FunctionName"] for f in client("lambda").list_functions()["Functions"]},
+        "mappings": {m["UUID"] for m in
+                     client("lambda").list_event_source_mappings()["EventSourceMappings"]},
     }
 
 
