@@ -15,6 +15,13 @@ from hypothesis import strategies as st
 
 from lab.localcloud import current, events
 
+
+@pytest.fixture(autouse=True)
+def _instant_cloud(monkeypatch):
+    """About S3's event records, not AWS's delays (test_eventual_consistency.py): instant cloud."""
+    monkeypatch.setenv("EVENTLAB_DELAYS", "off")
+
+
 BUCKET = "events-lab-bucket"
 BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
 ACCOUNT = "123456789012"

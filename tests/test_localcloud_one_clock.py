@@ -16,7 +16,15 @@ import json
 import zipfile
 from typing import Any
 
+import pytest
 from botocore.exceptions import ClientError
+
+
+@pytest.fixture(autouse=True)
+def _instant_cloud(monkeypatch):
+    """About the one clock, not AWS's delays (test_eventual_consistency.py): instant cloud."""
+    monkeypatch.setenv("EVENTLAB_DELAYS", "off")
+
 
 UTC = dt.timezone.utc
 BUCKET = "one-clock-bucket"

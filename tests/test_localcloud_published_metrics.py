@@ -21,6 +21,13 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+
+@pytest.fixture(autouse=True)
+def _instant_cloud(monkeypatch):
+    """About the published metrics, not AWS's delays (test_eventual_consistency.py): instant cloud."""
+    monkeypatch.setenv("EVENTLAB_DELAYS", "off")
+
+
 TABLE = "MeteredTable"
 
 

@@ -22,6 +22,13 @@ from botocore.exceptions import ClientError
 from lab import localcloud
 from lab.localcloud import runtime
 
+
+@pytest.fixture(autouse=True)
+def _instant_cloud(monkeypatch):
+    """About the runtime, not AWS's delays (test_eventual_consistency.py): instant cloud."""
+    monkeypatch.setenv("EVENTLAB_DELAYS", "off")
+
+
 HANDLER = '''
 import json, logging, os, sys, time
 import boto3

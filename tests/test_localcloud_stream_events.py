@@ -26,6 +26,13 @@ from aws_lambda_powertools.utilities.parser.models import (  # noqa: E402
 
 from lab.localcloud.ttl import stream_record_size  # noqa: E402
 
+
+@pytest.fixture(autouse=True)
+def _instant_cloud(monkeypatch):
+    """About stream and SNS events, not AWS's delays (test_eventual_consistency.py): instant cloud."""
+    monkeypatch.setenv("EVENTLAB_DELAYS", "off")
+
+
 # A handler written with Powertools' parser: it validates each event with the model of its
 # source and reports the verdict on a queue (an exception would only start retries).
 HANDLER = '''

@@ -19,6 +19,13 @@ from lab import localcloud
 from lab.localcloud.runtime.watchdog import Watchdog, absorb
 from lab.localcloud.runtime.workers import MAX_IDLE, WorkerPool
 
+
+@pytest.fixture(autouse=True)
+def _instant_cloud(monkeypatch):
+    """About the runtime's threads, not AWS's delays (test_eventual_consistency.py): instant cloud."""
+    monkeypatch.setenv("EVENTLAB_DELAYS", "off")
+
+
 SOURCE = '''
 import json, threading, time
 import boto3

@@ -99,9 +99,8 @@ HOOK_POINTS = (
 class Consistency:
     """When each thing the local cloud accepted becomes done (clock times), and what waits."""
 
-    def __init__(self, cloud: LocalCloud, *, enabled: bool) -> None:
+    def __init__(self, cloud: LocalCloud) -> None:
         self.cloud = cloud
-        self.enabled = enabled
         self.active_at: dict[str, dt.datetime] = {}  # function ARN → end of Pending
         self.updated_at: dict[str, dt.datetime] = {}  # function ARN → end of InProgress
         self.role_ready_at: dict[str, dt.datetime] = {}  # role name → assumable from
@@ -109,6 +108,11 @@ class Consistency:
         self._deliveries: list[tuple[dt.datetime, int, Callable[[], Any]]] = []
         self._count = 0
         self._lock = threading.RLock()
+
+    @property
+    def enabled(self) -> bool:
+        """False while ``EVENTLAB_DELAYS=off`` (read at each call, so a test can switch it)."""
+        return delays_on()
 
     def now(self) -> dt.datetime:
         return self.cloud.clock.now()
@@ -165,6 +169,11 @@ class Consistency:
         return now >= self.visible_at.get((_unqualified(function_arn), sid), now)
 
 
+def delays_on() -> bool:
+    """The setting: AWS's delays are on unless ``EVENTLAB_DELAYS`` is off (or 0, false, no)."""
+    return os.environ.get(SETTING, "on").strip().lower() not in ("off", "0", "false", "no")
+
+
 def _unqualified(arn: str) -> str:
     parts = str(arn).split(":")
     return ":".join(parts[:7])
@@ -218,15 +227,14 @@ def _name_from_path(response: Any) -> str:
 
 def install(cloud: LocalCloud) -> None:
     """Patch Lambda, IAM, Logs and SQS with AWS's delays, and boto3's waiters with the clock."""
-    consistency = Consistency(cloud, enabled=os.environ.get(SETTING, "on").strip().lower()
-                              not in ("off", "0", "false", "no"))
+    consistency = Consistency(cloud)
     cloud.state["consistency"] = consistency
     cloud.clock.on_tick(consistency.deliver_due)
-    if not consistency.enabled:
-        return
     original = {point: hooks.original(point) for point in HOOK_POINTS}
 
     def create_function(response: Any) -> Any:
+        if not consistency.enabled:
+            return original["moto.awslambda.responses:LambdaResponse.create_function"](response)
         role = response.json_body.get("Role")
         if role and not consistency.role_ready(role):
             raise _error("InvalidParameterValueException", ROLE_MESSAGE)
@@ -243,7 +251,7 @@ def install(cloud: LocalCloud) -> None:
     def updater(point: str) -> Callable[[Any], Any]:
         def update(response: Any) -> Any:
             arn = _function_arn(response, _name_from_path(response))
-            if arn is None:
+            if arn is None or not consistency.enabled:
                 return original[point](response)
             message = consistency.conflict(arn, invoking=False)
             if message:
@@ -265,7 +273,7 @@ def install(cloud: LocalCloud) -> None:
 
     def invoke(response: Any) -> Any:
         arn = _function_arn(response, _name_from_path(response))
-        message = consistency.conflict(arn, invoking=True) if arn else None
+        message = consistency.conflict(arn, invoking=True) if arn and consistency.enabled else None
         if message:
             raise _error("ResourceConflictException", message, 409)
         return original["moto.awslambda.responses:LambdaResponse.invoke"](response)
@@ -274,20 +282,21 @@ def install(cloud: LocalCloud) -> None:
         from urllib.parse import unquote
 
         arn = _function_arn(response, unquote(response.path.split("/")[-2]))
-        message = consistency.conflict(arn, invoking=False) if arn else None
+        message = consistency.conflict(arn, invoking=False) if arn and consistency.enabled else None
         if message:  # AddPermission changes the function too: not while it is being updated
             raise _error("ResourceConflictException", message, 409)
         result = original["moto.awslambda.responses:LambdaResponse.add_permission"](response)
         sid = str(json.loads(response.body or "{}").get("StatementId", ""))
-        if arn is not None:
+        if arn is not None and consistency.enabled:
             consistency.visible_at[(arn, sid)] = consistency.now() + PERMISSION_PROPAGATION
         return result
 
     def role_changed(point: str, name_of: Callable[..., str]) -> Callable[..., Any]:
         def changed(backend: Any, *args: Any, **kwargs: Any) -> Any:
             result = original[point](backend, *args, **kwargs)
-            consistency.role_ready_at[name_of(*args, **kwargs)] = (consistency.now()
-                                                                   + ROLE_PROPAGATION)
+            if consistency.enabled:
+                consistency.role_ready_at[name_of(*args, **kwargs)] = (consistency.now()
+                                                                       + ROLE_PROPAGATION)
             return result
         return changed
 
