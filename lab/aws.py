@@ -176,6 +176,24 @@ def retrying(call: Callable[[], T], *, retry_if: Callable[[BaseException], bool]
         raise
 
 
+def settled(listing: Callable[[], T], *, rounds: int = 6, interval: float = 2.0) -> T:
+    """``listing()`` until two calls in a row agree (at most ``rounds`` more calls).
+
+    AWS's listings are eventually consistent: a resource deleted or detached a moment ago may
+    still be listed (S3 User Guide, "Amazon S3 data consistency model"; IAM User Guide, "Changes
+    that I make are not always immediately visible"). Between disagreeing calls it waits through
+    :func:`pause`; when the first two agree, nothing waits.
+    """
+    last = listing()
+    for _ in range(rounds):
+        again = listing()
+        if again == last:
+            break
+        last = again
+        pause(interval)
+    return last
+
+
 def first(items: list[Any] | tuple[Any, ...]) -> Any:
     """The first element, or None."""
     return items[0] if items else None

@@ -399,25 +399,11 @@ def inventory(cloud: Lab) -> pd.DataFrame:
 
     from lab import sqs
 
-    rows = _settled(lambda: _inventory_rows(cloud, sqs))
+    from lab.aws import settled
+
+    rows = settled(lambda: _inventory_rows(cloud, sqs))  # deleted a moment ago: maybe still listed
     return pd.DataFrame(rows, columns=INVENTORY_COLUMNS).sort_values(
         ["service", "resource"], ignore_index=True)
-
-
-def _settled(listing: Any, *, rounds: int = 6) -> Any:
-    """``listing()`` until two calls in a row agree: a resource deleted a moment ago may still be
-    listed once or for a while (S3 User Guide, "Amazon S3 data consistency model"; IAM User
-    Guide, "Changes that I make are not always immediately visible")."""
-    from lab.aws import pause
-
-    last = listing()
-    for _ in range(rounds):
-        again = listing()
-        if again == last:
-            break
-        last = again
-        pause(2.0)
-    return last
 
 
 def _inventory_rows(cloud: Lab, sqs: Any) -> list[tuple[str, str, str, int]]:

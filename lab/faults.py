@@ -123,7 +123,6 @@ LISTINGS: dict[tuple[str, str], tuple[str, str, str | None, str]] = {
     ("dynamodb", "DeleteTable"): ("ListTables", "TableNames", None, "TableName"),
     ("sns", "DeleteTopic"): ("ListTopics", "Topics", "TopicArn", "TopicArn"),
     ("sqs", "DeleteQueue"): ("ListQueues", "QueueUrls", None, "QueueUrl"),
-    ("cloudwatch", "DeleteAlarms"): ("DescribeAlarms", "MetricAlarms", "AlarmName", "AlarmNames"),
     ("cloudwatch-logs", "DeleteLogGroup"): ("DescribeLogGroups", "logGroups", "logGroupName",
                                             "logGroupName"),
 }

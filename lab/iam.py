@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from lab.aws import friendly, get_or_none, missing, report
+from lab.aws import friendly, get_or_none, missing, report, settled
 from lab.connection import Lab
 
 TRUST_POLICY = {
@@ -142,21 +142,31 @@ def policy_name(arn: str) -> str:
 def attached_policies(lab: Lab, name: str | None = None) -> list[str]:
     """ARNs of the managed policies attached to the role, sorted."""
     name = name or lab.names.role
-    arns = []
-    with friendly(f"list the policies of IAM role {name}"):
-        for page in lab.client("iam").get_paginator("list_attached_role_policies").paginate(RoleName=name):
-            arns.extend(p["PolicyArn"] for p in page["AttachedPolicies"])
-    return sorted(arns)
+
+    def listing() -> list[str]:
+        arns = []
+        with friendly(f"list the policies of IAM role {name}"):
+            paginator = lab.client("iam").get_paginator("list_attached_role_policies")
+            for page in paginator.paginate(RoleName=name):
+                arns.extend(p["PolicyArn"] for p in page["AttachedPolicies"])
+        return sorted(arns)
+
+    return settled(listing)  # a policy detached a moment ago may still be listed
 
 
 def inline_policies(lab: Lab, name: str | None = None) -> list[str]:
     """Names of the role's inline policies, sorted."""
     name = name or lab.names.role
-    found = []
-    with friendly(f"list the inline policies of IAM role {name}"):
-        for page in lab.client("iam").get_paginator("list_role_policies").paginate(RoleName=name):
-            found.extend(page["PolicyNames"])
-    return sorted(found)
+
+    def listing() -> list[str]:
+        found = []
+        with friendly(f"list the inline policies of IAM role {name}"):
+            paginator = lab.client("iam").get_paginator("list_role_policies")
+            for page in paginator.paginate(RoleName=name):
+                found.extend(page["PolicyNames"])
+        return sorted(found)
+
+    return settled(listing)  # a policy deleted a moment ago may still be listed
 
 
 def ensure_role(lab: Lab, name: str | None = None, *, least_privilege: bool = False,

@@ -34,16 +34,18 @@ def ensure_log_group(lab: Lab, name: str | None = None, *,
     from botocore.exceptions import ClientError
 
     name = name or lab.names.log_group
-    group = get_log_group(lab, name)
-    created = group is None
     logs = lab.client("logs")
-    if created:
-        try:
-            logs.create_log_group(logGroupName=name)
-        except ClientError as error:
-            if error_code(error) != "ResourceAlreadyExistsException":
-                raise translated(error, f"create log group {name}") from None
-    if created or group.get("retentionInDays") != retention_days:
+    # Create first, then read: a group deleted a moment ago may still be listed for a while
+    # (CloudWatch Logs is eventually consistent), and a listing would take it for the group.
+    try:
+        logs.create_log_group(logGroupName=name)
+        created = True
+    except ClientError as error:
+        if error_code(error) != "ResourceAlreadyExistsException":
+            raise translated(error, f"create log group {name}") from None
+        created = False
+    group = None if created else get_log_group(lab, name)
+    if created or group is None or group.get("retentionInDays") != retention_days:
         with friendly(f"set the retention of log group {name}"):
             logs.put_retention_policy(logGroupName=name, retentionInDays=retention_days)
     report(created, "log group", name, quiet=quiet)

@@ -5,8 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from lab import alarms, awslambda, dynamodb, iam, logs, s3, sns, sqs
+from lab.aws import pause
 from lab.connection import Lab
 from lab.text import say
+
+# AWS Lambda Developer Guide, "Sending Lambda function logs to CloudWatch Logs": a run's logs
+# arrive seconds after it (the local cloud: lab.localcloud.consistency.LOG_DELIVERY, 3 s).
+LATE_LOGS_SECONDS = 5.0
 
 
 def build_pipeline(lab: Lab, *, activity_threshold: float = alarms.ACTIVITY_THRESHOLD,
@@ -132,7 +137,12 @@ def teardown(lab: Lab, *, quiet: bool = False) -> dict[str, list[str]]:
     # None: there was no bucket; 0: an empty bucket was deleted (0 == False, so say it plainly).
     step(f"bucket {names.bucket}" + (f" ({removed} object versions)" if removed else ""),
          removed is not None)
-    step(f"function {names.function}", awslambda.delete_function(lab))
+    function_deleted = awslambda.delete_function(lab)
+    step(f"function {names.function}", function_deleted)
+    if function_deleted:
+        # The last runs' log events reach CloudWatch Logs seconds after the run (and make the
+        # group again when it is gone): let them land, then delete the group.
+        pause(LATE_LOGS_SECONDS)
     step(f"log group {names.log_group}", logs.delete_log_group(lab))
     step(f"role {names.role}", iam.delete_role(lab))
     step(f"table {names.table}", dynamodb.delete_table(lab))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lab.aws import friendly, missing, report
+from lab.aws import friendly, get_or_none, missing, report
 from lab.connection import Lab
 from lab.errors import InvalidEmail
 
@@ -64,6 +64,12 @@ def delete_topic(lab: Lab, name: str | None = None) -> bool:
     """Delete the topic and its subscriptions; True if it existed."""
     arn = get_topic(lab, name)
     if arn is None:
+        return False
+    # ListTopics may still list a topic deleted a moment ago, and DeleteTopic of a topic that
+    # is gone succeeds: the topic's own attributes say whether it is still there.
+    found = get_or_none(lambda: lab.client("sns").get_topic_attributes(TopicArn=arn),
+                        absent="NotFound", action=f"read SNS topic {arn}")
+    if found is None:
         return False
     with friendly(f"delete SNS topic {arn}"):
         lab.client("sns").delete_topic(TopicArn=arn)
