@@ -128,6 +128,23 @@ def _elapsed_since(clock: Any, start: float) -> float:
     return (clock.time() if clock is not None else time.monotonic()) - start
 
 
+def _to_next_change(clock: Any) -> bool:
+    """On the local cloud, move the clock to the next moment something AWS accepted finishes
+    (a function Active, logs delivered, …); False when nothing is pending.
+
+    The number of polls a wait makes then does not depend on real time, so the seeded ids of the
+    requests that follow are the same on every run.
+    """
+    from lab.localcloud import consistency
+
+    state = consistency.current()
+    moment = state.next_change() if state is not None and state.enabled else None
+    if moment is None:
+        return False
+    clock.advance(seconds=max(0.0, (moment - clock.now()).total_seconds()) + 0.001)
+    return True
+
+
 def wait_until(check: Callable[[], T | None], *, what: str, timeout: float = 120.0,
                interval: float = 1.0) -> T:
     """Call ``check`` until it returns something truthy; raise WaitTimeout after ``timeout`` s.
@@ -145,7 +162,8 @@ def wait_until(check: Callable[[], T | None], *, what: str, timeout: float = 120
             return result
         if _elapsed_since(clock, start) >= timeout:
             raise WaitTimeout(f"Timed out after {timeout:.0f} s waiting for {what}.")
-        pause(delay)
+        if clock is None or not _to_next_change(clock):
+            pause(delay)
         delay = min(delay * 2, interval)
 
 

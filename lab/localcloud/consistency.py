@@ -138,6 +138,20 @@ class Consistency:
             except Exception:  # a failure of the local cloud itself: report, never raise
                 _log.exception("The local cloud could not make a delayed delivery")
 
+    def next_change(self) -> dt.datetime | None:
+        """The earliest moment still to come at which something above finishes (or None).
+
+        ``lab.aws.wait_until`` jumps the clock there: the number of polls of a wait then does
+        not depend on how much real time the notebook took, so seeded ids stay reproducible.
+        """
+        now = self.now()
+        with self._lock:
+            moments = [d[0] for d in self._deliveries]
+        for table in (self.active_at, self.updated_at, self.role_ready_at, self.visible_at):
+            moments.extend(table.values())
+        future = [moment for moment in moments if moment > now]
+        return min(future) if future else None
+
     # -- functions ------------------------------------------------------------------------------
     def describe(self, function: Any, config: dict[str, Any]) -> None:
         """Put State and LastUpdateStatus (with reasons) as they are now into ``config``."""
