@@ -25,11 +25,15 @@ def wrap(text: str, *, width: int = WIDTH, indent: str = "  ") -> str:
             lines.append(line)
             continue
         lead = line[: len(line) - len(line.lstrip(" "))]
-        # A tab (a REPORT line's field separator) is a place to break, shown as four columns.
+        if "\t" in line:
+            # Tab-separated fields (a Lambda REPORT line): one field a line, so that where the
+            # line breaks never depends on how many digits a duration has.
+            first, *fields = line.split("\t")
+            lines.extend([first, *(lead + indent + field for field in fields)])
+            continue
         lines.extend(textwrap.wrap(line, width=width, initial_indent="",
                                    subsequent_indent=lead + indent, break_long_words=False,
-                                   break_on_hyphens=False, drop_whitespace=True, tabsize=4)
-                     or [line])
+                                   break_on_hyphens=False, drop_whitespace=True) or [line])
     return "\n".join(lines)
 
 

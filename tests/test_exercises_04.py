@@ -302,7 +302,8 @@ def test_the_lessons_billing_cell_holds_for_the_local_clouds_report_lines(with_t
     awslambda.ensure_function(cloud, quiet=True)
     for _ in range(2):
         awslambda.invoke(cloud, awslambda.sample_event(cloud))
-    logs.newest_invocation(cloud)  # log events are readable seconds after the run, as on AWS
+    # log events are readable seconds after the run, as on AWS: wait for the second (duplicate) run
+    logs.newest_invocation(cloud, containing="duplicate event")
     cold, warm = logs.invocations(logs.log_events(cloud))
     assert cold["cold"] and cold["lines"][0].startswith("INIT_START Runtime Version: python:3.12.v")
     assert not warm["cold"] and warm["lines"][0].startswith("START RequestId: ")

@@ -29,3 +29,13 @@ def test_words_and_tokens_are_never_broken():
 def test_indented_lines_keep_their_indent_when_wrapped():
     lines = wrap("    " + "word " * 40).split("\n")
     assert lines[0].startswith("    word") and all(l.startswith("      word") for l in lines[1:])
+
+
+def test_a_long_tab_separated_line_breaks_at_every_tab_whatever_its_digits():
+    for duration in ("9.50", "1004.05"):
+        report = (f"REPORT RequestId: 6184cf38-4e24-4c22-8829-2761d820727f\tDuration: {duration} ms"
+                  f"\tBilled Duration: 1010 ms\tMemory Size: 128 MB\tMax Memory Used: 43 MB")
+        assert wrap(report).split("\n") == [
+            "REPORT RequestId: 6184cf38-4e24-4c22-8829-2761d820727f", f"  Duration: {duration} ms",
+            "  Billed Duration: 1010 ms", "  Memory Size: 128 MB", "  Max Memory Used: 43 MB"]
+    assert wrap("short\tline") == "short\tline"
