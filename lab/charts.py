@@ -387,10 +387,43 @@ def free_tier_usage(cloud: Lab, *, days: int = 30) -> pd.DataFrame:
          always),
         ("CloudWatch", "alarms", alarm_count, "cloudwatch_alarms", "alarms", always),
     ]
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         [(service, measure, float(used), FREE_TIER[key], unit, 100 * float(used) / FREE_TIER[key],
           offer) for service, measure, used, key, unit, offer in rows],
         columns=USAGE_COLUMNS)
+    # Counts are whole numbers (27 requests, not 27.0); only compute is a fraction (GB-seconds).
+    frame["used"] = pd.Series([used if key == "lambda_gb_seconds" else int(round(used))
+                               for used, (*_, key, _unit, _offer) in zip(frame["used"], rows)],
+                              dtype=object)
+    return frame
+
+
+def alarm_against_chart(cloud: Lab, alarm: str | None = None) -> dict[str, Any] | None:
+    """The datapoint the alarm's newest ALARM transition names, next to that minute's Sum.
+
+    CloudWatch judges a one-minute period once it is over, so the value in the reason
+    (``[12.0 (03/12/26 19:07:00)]``) equals the minute's Sum that GetMetricStatistics returns
+    (lesson 08). None when the alarm has not gone to ALARM.
+    """
+    import re
+
+    alarm = alarm or cloud.names.activity_alarm
+    reasons = [json.loads(item["HistoryData"])["newState"].get("stateReason", "")
+               for item in _history(cloud, alarm, "StateUpdate")
+               if json.loads(item["HistoryData"])["newState"]["stateValue"] == "ALARM"]
+    found = re.search(r"\[([\d.]+) \((\d{2}/\d{2}/\d{2} \d{2}:\d{2}:\d{2})\)", reasons[-1]) \
+        if reasons else None
+    if found is None:
+        return None
+    minute = dt.datetime.strptime(found.group(2), "%d/%m/%y %H:%M:%S").replace(
+        tzinfo=dt.timezone.utc)
+    with friendly("read the minute's Sum of ConsumedWriteCapacityUnits"):
+        points = cloud.client("cloudwatch").get_metric_statistics(
+            Namespace="AWS/DynamoDB", MetricName="ConsumedWriteCapacityUnits",
+            Dimensions=_dimension_list(_table_dimensions(cloud)), StartTime=minute,
+            EndTime=minute + dt.timedelta(minutes=1), Period=60, Statistics=["Sum"])["Datapoints"]
+    return {"minute": minute, "alarm_value": float(found.group(1)),
+            "chart_sum": float(sum(point["Sum"] for point in points))}
 
 
 def inventory(cloud: Lab) -> pd.DataFrame:

@@ -268,3 +268,33 @@ def test_inventory_counts_the_lab_resources_until_teardown(lab_moto):
     assert built["count"].tolist() == [2, 1, 1, 1, 0, 1, 1, 1, 1, 1, 0]
     lab_moto.teardown(quiet=True)
     assert charts.inventory(lab_moto)["count"].tolist() == [0] * 11
+
+
+def test_free_tier_counts_are_whole_numbers_and_compute_a_fraction(lab_moto):
+    from lab import s3
+
+    lab_moto.build_pipeline(quiet=True)
+    for number in range(3):
+        s3.upload(lab_moto, f"counted/{number}.txt", b"x")
+    usage = charts.free_tier_usage(lab_moto)
+    used = dict(zip(usage["measure"], usage["used"]))
+    assert all(type(used[m]) is int for m in used if m != "compute")
+    assert isinstance(used["compute"], float)
+    shown = usage.round({"percent_used": 2}).astype({"used": int}).to_string()  # as lesson 08 shows it
+    assert " 3.0 " not in shown and " 3 " in shown
+
+
+def test_the_alarm_names_the_same_value_as_the_minutes_sum(lab_moto):
+    """AWS: a one-minute period is judged once it is over, so the reason's datapoint is its Sum."""
+    from lab import s3, verify
+
+    lab_moto.build_pipeline(quiet=True)
+    lab_moto.confirm_email()
+    assert charts.alarm_against_chart(lab_moto) is None
+    verify.wait_for_minute_room(lab_moto)  # the burst inside one clock minute
+    for number in range(12):
+        s3.upload(lab_moto, f"burst/{number}.txt", b"x")
+    lab_moto.clock.advance(minutes=1)
+    found = charts.alarm_against_chart(lab_moto)
+    assert found is not None
+    assert found["alarm_value"] == found["chart_sum"] == 12.0
