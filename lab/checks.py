@@ -67,8 +67,20 @@ def blank_paths(value: Any, path: str = "") -> list[str]:
     return []
 
 
+# Parameters that carry the learner's data (object keys and bodies, items, messages): "____" may
+# be real content there, so only the placeholder object itself counts as a blank.
+DATA_PARAMETERS = frozenset({"Key", "Body", "CopySource", "Prefix", "StartAfter", "Delimiter",
+                             "Item", "ExpressionAttributeValues", "Payload", "Message",
+                             "Subject", "MessageBody", "Entries", "Delete"})
+
+
 def _refuse_blanks(params: Any, model: Any = None, **_: Any) -> None:
-    paths = blank_paths(params)
+    if isinstance(params, dict):
+        paths = [path for name, value in params.items()
+                 for path in (([name] if isinstance(value, Blank) else [])
+                              if name in DATA_PARAMETERS else blank_paths(value, name))]
+    else:
+        paths = blank_paths(params)
     if paths:
         operation = getattr(model, "name", "this call")
         raise NotAttempted(f"{operation} still has ____ in {', '.join(paths)}: replace each ____ "

@@ -230,3 +230,15 @@ def test_regions_of_every_partition_are_known(region):
     from lab.settings import region_problem
 
     assert region_problem(region) is None
+
+
+def test_data_that_merely_contains_four_underscores_is_sent(lab_moto):
+    """A file may be called '____' (the fuzz found it): only the placeholder itself is a blank."""
+    client = lab_moto.client("s3")
+    client.create_bucket(Bucket="data-bucket")
+    client.put_object(Bucket="data-bucket", Key="____", Body=b"____")
+    assert client.get_object(Bucket="data-bucket", Key="____")["Body"].read() == b"____"
+    with pytest.raises(NotAttempted, match=r"PutObject still has ____ in Key"):
+        client.put_object(Bucket="data-bucket", Key=____, Body=b"x")
+    with pytest.raises(NotAttempted, match=r"Bucket"):
+        client.put_object(Bucket=f"data-{____}", Key="k", Body=b"x")
