@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from lab import alarms as lab_alarms
 from lab import sns
-from lab.checks import BuildExercise, Exercise, Outcome, Wrong, require_connection
+from lab.checks import BuildExercise, Exercise, Wrong, require_connection
 from lab.connection import Lab
 
 STATES = ("OK", "ALARM", "INSUFFICIENT_DATA")
@@ -172,18 +171,6 @@ def _explain_put_metric_alarm(code: str, message: str, cloud: Lab) -> str | None
     return None
 
 
-@dataclasses.dataclass
-class _PutMetricAlarmExercise(BuildExercise):
-    """A build exercise whose ``explain`` also translates botocore's own refusals."""
-
-    def outcome_of(self, cloud: Any, error: BaseException | None) -> Outcome:
-        if error is not None and type(error).__name__ == "ParamValidationError" and self.explain:
-            sentence = self.explain("ParamValidationError", str(error), cloud)
-            if sentence:
-                return Outcome("wrong", f"{self.title}: {sentence}")
-        return super().outcome_of(cloud, error)
-
-
 # --- value exercises -------------------------------------------------------------------------------
 
 def _state(answer: Any) -> str:
@@ -271,7 +258,7 @@ alarms = Exercise(
                    "the lesson does."),
 )
 
-build_activity_alarm = _PutMetricAlarmExercise(
+build_activity_alarm = BuildExercise(
     title="Create the activity alarm",
     test=_built_activity_alarm,
     build=lab_alarms.ensure_activity_alarm,
